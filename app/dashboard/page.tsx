@@ -1,0 +1,28 @@
+import { redirect } from "next/navigation";
+import { getSession } from "@/lib/server-session";
+import { Notes } from "./notes";
+
+export default async function Dashboard() {
+  const session = await getSession();
+  // The middleware already sent signed-out visitors to sign-in; this covers a cookie that expired in between.
+  if (!session) redirect("/auth/login?returnTo=/dashboard");
+
+  return (
+    <section className="space-y-8">
+      <div className="flex items-start justify-between gap-4">
+        <div>
+          <h1 className="text-3xl font-bold tracking-tight">Hello, {session.name ?? "there"}</h1>
+          <p className="mt-1 text-slate-600" data-testid="signed-in-as">
+            Signed in as {session.email ?? session.sub}
+          </p>
+        </div>
+        <form method="post" action="/auth/logout">
+          <button type="submit" className="rounded-lg border border-slate-300 bg-white px-4 py-2 font-medium hover:bg-slate-100">
+            Sign out
+          </button>
+        </form>
+      </div>
+      <Notes />
+    </section>
+  );
+}

@@ -1,0 +1,26 @@
+import { getSession } from "@/lib/server-session";
+
+export default async function Home() {
+  const session = await getSession();
+  return (
+    <section className="space-y-6">
+      <h1 className="text-4xl font-bold tracking-tight">Your notes, behind a proper sign-in.</h1>
+      <p className="max-w-xl text-lg text-slate-600">
+        Tessera signs you in at a trusted identity provider and keeps every token on the server. Your browser only ever
+        holds an encrypted, HttpOnly cookie.
+      </p>
+      {session ? (
+        <a href="/dashboard" className="inline-block rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500">
+          Go to your dashboard
+        </a>
+      ) : (
+        <a
+          href="/auth/login?returnTo=/dashboard"
+          className="inline-block rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500"
+        >
+          Sign in
+        </a>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Auth.js: the OIDC authorization-code flow (PKCE, state, nonce) as a confidential client.
+ *
+ * Auth.js runs the protocol; the session it writes is ours: `jwt.encode`/`decode` use the app's
+ * session codec (keys derived once), and the `jwt` callback turns the token response into a
+ * `Session`. Node runtime only (route handlers); the middleware reads sessions without Auth.js.
+ */
+import NextAuth, { customFetch, type NextAuthConfig } from "next-auth";
+import type { OIDCConfig } from "next-auth/providers";
+import type { JWT } from "next-auth/jwt";
+import { authorizationParams } from "./authorization-params";
+import { getConfig } from "./config";
+import { createIdTokenVerifier, remoteKeys } from "./id-token";
+import { idpMetadata } from "./idp";
+import { logError } from "./log";
+import { safeReturnUrl } from "./return-to";
+import { sealSession, sessionCodec } from "./sealed-session";
+import { newSession, type Session } from "./session";
+import { COOKIE_NAMES } from "./session-cookie";
+
+/** Built on first use, not at import: `next build` loads this module without the runtime secrets. */
+function buildAuthConfig(): NextAuthConfig {
+  const config = getConfig();
+
+  const verifyIdToken = createIdTokenVerifier({
+    issuer: config.issuer,
+    clientId: config.clientId,
+    getKey: remoteKeys(async () => {
+      const { jwks_uri } = await idpMetadata();
+      if (!jwks_uri) throw new Error("The IdP's discovery document has no jwks_uri");
+      return jwks_uri;
+    }, config.idpTimeoutMs),
+  });
+
+  /** `__Host-` cookies: Secure, Path=/, no Domain. Lax, not Strict: the IdP's redirect back is a cross-site navigation. */
+  const cookieOptions = { httpOnly: true, sameSite: "lax", path: "/", secure: true } as const;
+
+  const provider: OIDCConfig<Record<string, unknown>> = {
+    id: "oidc",
+    name: "Identity provider",
+    type: "oidc",
+    issuer: config.issuer,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    client: { token_endpoint_auth_method: "client_secret_basic" },
+    checks: ["pkce", "state", "nonce"],
+    authorization: { params: authorizationParams(config) },
+    profile: (claims) => ({ id: String(claims.sub), name: claims.name as string | undefined, email: claims.email as string | undefined }),
+    [customFetch]: (input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(config.idpTimeoutMs) }),
+  };
+
+  const authConfig: NextAuthConfig = {
+    basePath: "/auth",
+    secret: config.authSecrets,
+    providers: [provider],
+    session: { strategy: "jwt", maxAge: config.sessionMaxAge },
+    cookies: {
+      sessionToken: { name: COOKIE_NAMES.session, options: cookieOptions },
+      callbackUrl: { name: COOKIE_NAMES.callbackUrl, options: cookieOptions },
+      csrfToken: { name: COOKIE_NAMES.csrf, options: cookieOptions },
+      pkceCodeVerifier: { name: COOKIE_NAMES.pkce, options: { ...cookieOptions, maxAge: 15 * 60 } },
+      state: { name: COOKIE_NAMES.state, options: { ...cookieOptions, maxAge: 15 * 60 } },
+      nonce: { name: COOKIE_NAMES.nonce, options: cookieOptions },
+    },
+    jwt: {
+      encode: ({ token }) => sealSession(token as unknown as Session),
+      decode: ({ token }) => (token ? sessionCodec().open(token) : null),
+    },
+    callbacks: {
+      async jwt({ token, account }) {
+        if (!account) return token;
+        const claims = await verifyIdToken(account.id_token ?? "");
+        const session = newSession({ tokens: account, claims, nowSeconds: Math.floor(Date.now() / 1000), maxAge: config.sessionMaxAge });
+        return session as unknown as JWT;
+      },
+      // Auth.js's own session endpoint is not routed (see app/auth/[...nextauth]); this keeps it token-free regardless.
+      session: ({ session }) => ({ expires: session.expires, user: { name: session.user?.name, email: session.user?.email } }) as typeof session,
+      redirect: ({ url, baseUrl }) => safeReturnUrl(url, baseUrl),
+    },
+    pages: { signIn: "/auth/error", error: "/auth/error" },
+    logger: {
+      error: (error) => logError("auth", "sign-in failed", error),
+      warn: (code) => console.warn(`[auth] warning: ${code}`),
+      debug: () => {},
+    },
+  };
+
+  return authConfig;
+}
+
+let built: NextAuthConfig | undefined;
+
+export const { handlers, signIn } = NextAuth(() => (built ??= buildAuthConfig()));

@@ -1,0 +1,164 @@
+/**
+ * The web app's configuration: the only module that reads `process.env`.
+ *
+ * `loadConfig` is pure (it takes the environment as an argument) so every rule is unit-tested;
+ * `getConfig` validates `process.env` once per process and caches the result. Edge-safe: it uses no
+ * Node APIs, so the middleware may import it.
+ */
+
+export type AudienceStyle = "resource" | "audience" | "scope" | "none";
+
+export interface Config {
+  production: boolean;
+  /** Cookie encryption secrets, newest first. The first seals; all of them open. */
+  authSecrets: string[];
+  authUrl: URL;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  /** How the authorization request names the API: RFC 8707 `resource`, Auth0's `audience`, or scopes only. */
+  audienceStyle: AudienceStyle;
+  apiUrl: URL;
+  apiAudience: string;
+  redisUrl: URL | undefined;
+  /** Absolute session lifetime in seconds, counted from sign-in. */
+  sessionMaxAge: number;
+  /** Timeout for every call to the IdP, in milliseconds. */
+  idpTimeoutMs: number;
+  /** Timeout for every call to the downstream API, in milliseconds. */
+  apiTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = "invalid_config";
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEV_AUTH_SECRET = "dev-only-secret-do-not-use-in-production-0123456789";
+export const DEV_CLIENT_SECRET = "dev-only-tessera-bff-secret";
+const MIN_SECRET_LENGTH = 32;
+
+export function loadConfig(env: Env, warn: (message: string) => void = () => {}): Config {
+  const production = env.NODE_ENV === "production";
+  const read = (name: string, devDefault?: string): string => {
+    const value = env[name]?.trim();
+    if (value) return value;
+    if (devDefault !== undefined && !production) return devDefault;
+    throw new ConfigError(name, production ? "is required in production" : "is required");
+  };
+
+  const authSecrets = readSecrets(env.AUTH_SECRET, production, warn);
+  const authUrl = readUrl("AUTH_URL", read("AUTH_URL", "http://localhost:3000"), production);
+  if (authUrl.pathname !== "/" || authUrl.search || authUrl.hash) {
+    throw new ConfigError("AUTH_URL", "must be an origin with no path, query or fragment");
+  }
+  const issuer = read("OIDC_ISSUER", "http://localhost:4000");
+  readUrl("OIDC_ISSUER", issuer, production);
+  const clientSecret = read("OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET);
+  if (production && clientSecret === DEV_CLIENT_SECRET) {
+    throw new ConfigError("OIDC_CLIENT_SECRET", "is the development IdP's secret; set the real client secret");
+  }
+  const apiAudience = read("API_AUDIENCE", "http://localhost:4001");
+
+  return {
+    production,
+    authSecrets,
+    authUrl,
+    issuer,
+    clientId: read("OIDC_CLIENT_ID", "tessera-bff"),
+    clientSecret,
+    scope: read("OIDC_SCOPE", "openid profile email offline_access notes:read notes:write"),
+    audienceStyle: readAudienceStyle(env.OIDC_AUDIENCE_STYLE),
+    apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), false),
+    apiAudience,
+    redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim()) : undefined,
+    sessionMaxAge: readSeconds(env, "SESSION_MAX_AGE", 8 * 60 * 60),
+    idpTimeoutMs: readSeconds(env, "IDP_TIMEOUT", 5) * 1000,
+    apiTimeoutMs: readSeconds(env, "API_TIMEOUT", 10) * 1000,
+  };
+}
+
+function readSecrets(raw: string | undefined, production: boolean, warn: (message: string) => void): string[] {
+  const secrets = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (secrets.length === 0) {
+    if (production) throw new ConfigError("AUTH_SECRET", "is required in production");
+    warn("AUTH_SECRET is not set: using a development-only secret. Never run like this in production.");
+    return [DEV_AUTH_SECRET];
+  }
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError("AUTH_SECRET", `must hold secrets of at least ${MIN_SECRET_LENGTH} characters each`);
+    }
+    if (production && secret === DEV_AUTH_SECRET) {
+      throw new ConfigError("AUTH_SECRET", "is the development-only secret");
+    }
+  }
+  return secrets;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Plain `http://` is tolerated only on loopback in production: anything else would expose tokens in transit. */
+function readUrl(name: string, value: string, production: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL: "${value}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(name, "must be an http(s) URL");
+  }
+  if (production && url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new ConfigError(name, "must use https:// outside localhost");
+  }
+  return url;
+}
+
+function readRedisUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("REDIS_URL", `is not a valid URL: "${value}"`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL");
+  }
+  return url;
+}
+
+const AUDIENCE_STYLES: readonly AudienceStyle[] = ["resource", "audience", "scope", "none"];
+
+function readAudienceStyle(raw: string | undefined): AudienceStyle {
+  const value = raw?.trim() || "resource";
+  if (!(AUDIENCE_STYLES as readonly string[]).includes(value)) {
+    throw new ConfigError("OIDC_AUDIENCE_STYLE", `must be one of ${AUDIENCE_STYLES.join(", ")}`);
+  }
+  return value as AudienceStyle;
+}
+
+function readSeconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError(name, "must be a whole number of seconds, at least 1");
+  }
+  return Number(raw);
+}
+
+let cached: Config | undefined;
+
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env, (message) => console.warn(`[config] ${message}`));
+  return cached;
+}

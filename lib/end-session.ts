@@ -1,0 +1,20 @@
+/**
+ * RP-initiated logout: the URL that ends the user's session at the IdP too. Pure.
+ */
+
+export interface EndSessionInput {
+  endSessionEndpoint: string | undefined;
+  clientId: string;
+  idToken: string | undefined;
+  postLogoutRedirectUri: string;
+}
+
+/** `undefined` when the IdP offers no end-session endpoint: then only the local session can end. */
+export function endSessionUrl({ endSessionEndpoint, clientId, idToken, postLogoutRedirectUri }: EndSessionInput): URL | undefined {
+  if (!endSessionEndpoint) return undefined;
+  const url = new URL(endSessionEndpoint);
+  url.searchParams.set("client_id", clientId);
+  url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
+  if (idToken) url.searchParams.set("id_token_hint", idToken);
+  return url;
+}

@@ -1,0 +1,57 @@
+/**
+ * Names and chunking of the auth cookies.
+ *
+ * Every auth cookie carries the `__Host-` prefix: the browser then insists on `Secure`, `Path=/` and
+ * no `Domain`, so no sibling subdomain can plant or overwrite one. Browsers treat http://localhost as
+ * a secure context, so the same names work in development.
+ *
+ * A sealed session can exceed one cookie's 4 KB, so it is split into `name.0`, `name.1`, ... the way
+ * Auth.js writes it; `joinChunks` puts it back together. Edge-safe.
+ */
+
+const PREFIX = "__Host-tessera";
+
+export const COOKIE_NAMES = {
+  session: `${PREFIX}-session`,
+  callbackUrl: `${PREFIX}-callback-url`,
+  csrf: `${PREFIX}-csrf`,
+  pkce: `${PREFIX}-pkce`,
+  state: `${PREFIX}-state`,
+  nonce: `${PREFIX}-nonce`,
+} as const;
+
+/** More chunks than this is not a session this app wrote. */
+const MAX_CHUNKS = 8;
+
+export interface CookieLike {
+  name: string;
+  value: string;
+}
+
+/** The whole value of the chunked cookie `name`, or `undefined` when absent or malformed. */
+export function joinChunks(name: string, cookies: Iterable<CookieLike>): string | undefined {
+  const chunks: string[] = [];
+  let whole: string | undefined;
+  for (const cookie of cookies) {
+    if (cookie.name === name) {
+      whole = cookie.value;
+    } else if (cookie.name.startsWith(`${name}.`)) {
+      const index = cookie.name.slice(name.length + 1);
+      if (!/^\d$/.test(index) || Number(index) >= MAX_CHUNKS) return undefined;
+      chunks[Number(index)] = cookie.value;
+    }
+  }
+  if (chunks.length === 0) return whole || undefined;
+  // A gap means a chunk went missing (or was never ours): the value cannot be trusted to be whole.
+  for (let i = 0; i < chunks.length; i += 1) if (chunks[i] === undefined) return undefined;
+  return chunks.join("");
+}
+
+/** Names of every cookie that belongs to the chunked cookie `name`, for clearing them all. */
+export function chunkNames(name: string, cookies: Iterable<CookieLike>): string[] {
+  const names: string[] = [];
+  for (const cookie of cookies) {
+    if (cookie.name === name || cookie.name.startsWith(`${name}.`)) names.push(cookie.name);
+  }
+  return names;
+}

@@ -1,0 +1,124 @@
+/**
+ * The session: what the BFF keeps in its sealed cookie, and nothing else.
+ *
+ * Tokens live here and only here. `toPublicSession` is the one door out to the browser, and it lets
+ * no token through. Edge-safe and pure: the clock is a parameter.
+ */
+import { decodeJwt } from "jose";
+
+export interface Session {
+  sub: string;
+  /** The IdP's session id, the key for back-channel logout and revocation. */
+  sid?: string;
+  name?: string;
+  email?: string;
+  accessToken: string;
+  /** Seconds since the epoch. */
+  accessTokenExpiresAt: number;
+  refreshToken?: string;
+  /** Kept only as `id_token_hint` for RP-initiated logout. */
+  idToken?: string;
+  /** Absolute end of the session, seconds since the epoch; never extended by a refresh. */
+  expiresAt: number;
+}
+
+export interface PublicSession {
+  sub: string;
+  name: string | null;
+  email: string | null;
+  sessionExpiresAt: string;
+  accessTokenExpiresAt: string;
+}
+
+export class SessionError extends Error {
+  constructor(
+    readonly code: "missing_access_token" | "missing_expiry" | "missing_subject",
+    message: string,
+  ) {
+    super(message);
+    this.name = "SessionError";
+  }
+}
+
+export interface TokenSet {
+  access_token?: string;
+  refresh_token?: string;
+  id_token?: string;
+  expires_at?: number;
+  refresh_expires_in?: number;
+}
+
+export interface NewSessionInput {
+  tokens: TokenSet;
+  claims: { sub?: unknown; sid?: unknown; name?: unknown; email?: unknown };
+  nowSeconds: number;
+  maxAge: number;
+}
+
+const optionalString = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
+
+/** The access token's expiry: the token response's `expires_in`, else the JWT's own `exp`. */
+function accessTokenExpiry(tokens: TokenSet): number {
+  if (typeof tokens.expires_at === "number") return tokens.expires_at;
+  try {
+    const { exp } = decodeJwt(tokens.access_token ?? "");
+    if (typeof exp === "number") return exp;
+  } catch {
+    // An opaque token: nothing more to learn from it.
+  }
+  throw new SessionError("missing_expiry", "The token response gave no expires_in and the access token is not a JWT with exp");
+}
+
+export function newSession({ tokens, claims, nowSeconds, maxAge }: NewSessionInput): Session {
+  const sub = optionalString(claims.sub);
+  if (!sub) throw new SessionError("missing_subject", "The ID token has no sub claim");
+  if (!tokens.access_token) throw new SessionError("missing_access_token", "The token response has no access_token");
+  // A session must not outlive the refresh token that keeps it alive, where the IdP says how long that is.
+  const refreshLimit = tokens.refresh_expires_in ? nowSeconds + tokens.refresh_expires_in : Infinity;
+  return {
+    sub,
+    sid: optionalString(claims.sid),
+    name: optionalString(claims.name),
+    email: optionalString(claims.email),
+    accessToken: tokens.access_token,
+    accessTokenExpiresAt: accessTokenExpiry(tokens),
+    refreshToken: optionalString(tokens.refresh_token),
+    idToken: optionalString(tokens.id_token),
+    expiresAt: Math.min(nowSeconds + maxAge, refreshLimit),
+  };
+}
+
+/** A session from an opened cookie payload, or `null` when its shape is not one this app writes. */
+export function parseSession(payload: Record<string, unknown> | null): Session | null {
+  if (!payload) return null;
+  const { sub, accessToken, accessTokenExpiresAt, exp } = payload;
+  if (typeof sub !== "string" || typeof accessToken !== "string") return null;
+  if (typeof accessTokenExpiresAt !== "number" || typeof exp !== "number") return null;
+  return {
+    sub,
+    sid: optionalString(payload.sid),
+    name: optionalString(payload.name),
+    email: optionalString(payload.email),
+    accessToken,
+    accessTokenExpiresAt,
+    refreshToken: optionalString(payload.refreshToken),
+    idToken: optionalString(payload.idToken),
+    expiresAt: exp,
+  };
+}
+
+/** The session as the seal stores it: `expiresAt` travels as the JWE's own `exp`. */
+export function sessionPayload(session: Session): Record<string, unknown> {
+  const { expiresAt: _expiresAt, ...payload } = session;
+  return payload;
+}
+
+export function toPublicSession(session: Session): PublicSession {
+  return {
+    sub: session.sub,
+    name: session.name ?? null,
+    email: session.email ?? null,
+    sessionExpiresAt: new Date(session.expiresAt * 1000).toISOString(),
+    accessTokenExpiresAt: new Date(session.accessTokenExpiresAt * 1000).toISOString(),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * End-to-end suite: a real Chromium against the real IdP, API and a production build of the web app.
+ *
+ * The three processes run on their own ports (not the dev defaults), so the suite can run next to
+ * `npm run dev`. Chromium: Playwright's own where installed, else the system one (Debian's `chromium`).
+ */
+import { existsSync, rmSync } from "node:fs";
+import { chromium, defineConfig, devices } from "@playwright/test";
+
+export const E2E = {
+  web: "http://localhost:3100",
+  idp: "http://localhost:4100",
+  api: "http://localhost:4101",
+  dataDir: ".data/e2e",
+} as const;
+
+const env = {
+  NODE_ENV: "production",
+  PORT: "3100",
+  IDP_PORT: "4100",
+  API_PORT: "4101",
+  AUTH_URL: E2E.web,
+  OIDC_ISSUER: E2E.idp,
+  API_URL: E2E.api,
+  API_AUDIENCE: E2E.api,
+  // Test-only values: this suite's processes live for one run on loopback.
+  AUTH_SECRET: "e2e-only-auth-secret-0123456789abcdef0123456789",
+  OIDC_CLIENT_SECRET: "e2e-only-client-secret-0123456789abcdef",
+  IDP_TEST_HOOKS: "1",
+  DATA_DIR: E2E.dataDir,
+};
+
+// Only the main process starts servers; workers load this file too and must not wipe their data.
+if (process.env.TEST_WORKER_INDEX === undefined) rmSync(E2E.dataDir, { recursive: true, force: true });
+
+function chromiumExecutable(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  if (existsSync(chromium.executablePath())) return undefined;
+  return "/usr/bin/chromium";
+}
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL: E2E.web,
+    trace: "retain-on-failure",
+    ...devices["Desktop Chrome"],
+    launchOptions: {
+      executablePath: chromiumExecutable(),
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  webServer: [
+    { command: "npm run start:idp", url: `${E2E.idp}/.well-known/openid-configuration`, env, timeout: 60_000, stdout: "pipe" },
+    { command: "npm run start:api", url: `${E2E.api}/healthz`, env, timeout: 60_000, stdout: "pipe" },
+    { command: "npm run build && npm run start:web", url: E2E.web, env, timeout: 300_000, stdout: "pipe" },
+  ],
+});
