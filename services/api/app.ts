@@ -1,0 +1,167 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AccessTokenError, parseAuthorization, type AccessToken } from "./access-token";
+import type { Logger } from "./logger";
+import type { NotesStore } from "./notes-store";
+import type { RevocationStore } from "./revocation-store";
+
+export interface ApiOptions {
+  /** Verifies a bearer token; rejects with `AccessTokenError`. */
+  verifier: (token: string) => Promise<AccessToken>;
+  notes: NotesStore;
+  revocations: RevocationStore;
+  log: Logger;
+  /** Seconds: the longest an access token can live, so a revoked session outlasts all of its tokens. */
+  maxTokenTtl: number;
+  /** Seconds of leeway the verifier allows on `exp`; revocations are kept that much longer. */
+  clockTolerance: number;
+  /** Epoch milliseconds. */
+  now?: () => number;
+}
+
+export const REALM = "tessera-api";
+export const MAX_BODY_BYTES = 16 * 1024;
+export const MAX_NOTE_LENGTH = 1000;
+
+type ApiEnv = { Variables: { token: AccessToken } };
+
+// Deliberately vague: the log has the precise reason, the caller needs only to know the token is not usable.
+const INVALID_TOKEN_DESCRIPTION = "The access token is invalid, expired or revoked";
+
+function unauthorized(c: Context, tokenPresented: boolean) {
+  // RFC 6750 section 3.1: a request without credentials gets a challenge but no error code.
+  const challenge = tokenPresented
+    ? `Bearer realm="${REALM}", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`
+    : `Bearer realm="${REALM}"`;
+  c.header("WWW-Authenticate", challenge);
+  return c.json({ error: "invalid_token" }, 401);
+}
+
+const unavailable = (c: Context) => c.json({ error: "temporarily_unavailable" }, 503);
+
+const invalidRequest = (c: Context, message: string) => c.json({ error: "invalid_request", message }, 400);
+
+const isJsonContentType = (value: string | undefined) =>
+  value?.split(";")[0]?.trim().toLowerCase() === "application/json";
+
+/** The HTTP face of the resource server; everything it depends on is passed in. */
+export function createApi(options: ApiOptions): Hono<ApiEnv> {
+  const { verifier, notes, revocations, log, maxTokenTtl, clockTolerance, now = Date.now } = options;
+  const app = new Hono<ApiEnv>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      sub: c.get("token")?.sub,
+    });
+  });
+
+  const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    c.header("Cache-Control", "no-store");
+    const header = c.req.header("Authorization");
+    let token: AccessToken;
+    try {
+      token = await verifier(parseAuthorization(header));
+    } catch (error) {
+      if (!(error instanceof AccessTokenError)) throw error;
+      if (error.code === "keys_unavailable") {
+        log.error("token_unverifiable", { code: error.code, error });
+        return unavailable(c);
+      }
+      log.info("token_rejected", { code: error.code, reason: error.message });
+      return unauthorized(c, header !== undefined);
+    }
+    let revoked: boolean;
+    try {
+      revoked = await revocations.isRevoked(token);
+    } catch (error) {
+      // Failing open would let revoked tokens through whenever the store is down.
+      log.error("revocation_check_failed", { error });
+      return unavailable(c);
+    }
+    if (revoked) {
+      log.info("token_rejected", { code: "revoked", jti: token.jti });
+      return unauthorized(c, true);
+    }
+    c.set("token", token);
+    await next();
+  };
+
+  const requireScope =
+    (scope: string): MiddlewareHandler<ApiEnv> =>
+    async (c, next) => {
+      if (!c.get("token").scopes.includes(scope)) {
+        c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`);
+        return c.json({ error: "insufficient_scope", scope }, 403);
+      }
+      await next();
+    };
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.get("/me", authenticate, (c) => {
+    const { sub, scopes, exp, jti, sid, clientId } = c.get("token");
+    return c.json({ sub, scopes, exp, jti, sid: sid ?? null, clientId: clientId ?? null });
+  });
+
+  app.get("/notes", authenticate, requireScope("notes:read"), (c) => c.json({ notes: notes.list(c.get("token").sub) }));
+
+  app.post(
+    "/notes",
+    authenticate,
+    requireScope("notes:write"),
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => invalidRequest(c, `body exceeds ${MAX_BODY_BYTES} bytes`) }),
+    async (c) => {
+      if (!isJsonContentType(c.req.header("Content-Type"))) return invalidRequest(c, "Content-Type must be application/json");
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return invalidRequest(c, "body is not valid JSON");
+      }
+      const text = typeof body === "object" && body !== null ? (body as Record<string, unknown>).text : undefined;
+      if (typeof text !== "string") return invalidRequest(c, "text must be a string");
+      const trimmed = text.trim();
+      const length = [...trimmed].length;
+      if (length < 1 || length > MAX_NOTE_LENGTH) {
+        return invalidRequest(c, `text must be 1 to ${MAX_NOTE_LENGTH} characters after trimming`);
+      }
+      return c.json({ note: notes.create(c.get("token").sub, trimmed) }, 201);
+    },
+  );
+
+  app.delete("/notes/:id", authenticate, requireScope("notes:write"), (c) =>
+    notes.delete(c.get("token").sub, c.req.param("id")) ? c.body(null, 204) : c.json({ error: "not_found" }, 404),
+  );
+
+  // A token may always end itself and its session, whatever its scopes.
+  app.post("/revocations", authenticate, async (c) => {
+    const { jti, sid, exp, sub } = c.get("token");
+    const nowSeconds = Math.floor(now() / 1000);
+    try {
+      await revocations.revoke({ jti, until: exp + clockTolerance });
+      if (sid !== undefined) {
+        await revocations.revoke({ sid, until: Math.max(exp, nowSeconds + maxTokenTtl) + clockTolerance });
+      }
+    } catch (error) {
+      log.error("revocation_failed", { error });
+      return unavailable(c);
+    }
+    log.info("token_revoked", { sub, jti, sid });
+    return c.body(null, 204);
+  });
+
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+
+  app.onError((error, c) => {
+    log.error("server_error", { method: c.req.method, path: c.req.path, error, stack: error.stack });
+    return c.json({ error: "server_error" }, 500);
+  });
+
+  return app;
+}

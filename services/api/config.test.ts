@@ -1,0 +1,96 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env, "/repo");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("configuration was accepted");
+};
+
+describe("loadConfig", () => {
+  it("works with no environment at all", () => {
+    expect(loadConfig({}, "/repo")).toEqual({
+      port: 4001,
+      host: "127.0.0.1",
+      issuer: "http://localhost:4000",
+      audience: "http://localhost:4001",
+      databaseFile: path.resolve("/repo/.data/api/notes.sqlite"),
+      clockTolerance: 5,
+      acceptedTokenTypes: ["at+jwt"],
+      maxTokenTtl: 3600,
+    });
+  });
+
+  it("takes every variable, treating empty ones as unset", () => {
+    const config = loadConfig(
+      {
+        API_PORT: "5001",
+        API_HOST: "0.0.0.0",
+        OIDC_ISSUER: "https://login.example.com/realms/tessera",
+        API_AUDIENCE: "api://tessera",
+        DATA_DIR: "/var/lib/tessera",
+        CLOCK_TOLERANCE: "0",
+        ACCEPTED_TOKEN_TYPES: " at+jwt , JWT,application/at+jwt",
+        REDIS_URL: "rediss://cache.example.com:6380/0",
+        MAX_TOKEN_TTL: "900",
+        NODE_ENV: "production",
+      },
+      "/repo",
+    );
+    expect(config).toEqual({
+      port: 5001,
+      host: "0.0.0.0",
+      issuer: "https://login.example.com/realms/tessera",
+      audience: "api://tessera",
+      databaseFile: path.resolve("/var/lib/tessera/api/notes.sqlite"),
+      clockTolerance: 0,
+      acceptedTokenTypes: ["at+jwt", "jwt"],
+      redisUrl: "rediss://cache.example.com:6380/0",
+      maxTokenTtl: 900,
+    });
+    expect(loadConfig({ API_PORT: "", REDIS_URL: "" }, "/repo")).toMatchObject({ port: 4001 });
+    expect(loadConfig({ REDIS_URL: "" }, "/repo")).not.toHaveProperty("redisUrl");
+  });
+
+  it("keeps the issuer exactly as written, trailing slash included", () => {
+    expect(loadConfig({ OIDC_ISSUER: "https://tenant.example.com/" }, "/").issuer).toBe("https://tenant.example.com/");
+  });
+
+  it.each([
+    ["API_PORT", { API_PORT: "http" }],
+    ["API_PORT", { API_PORT: "70000" }],
+    ["API_PORT", { API_PORT: "-1" }],
+    ["CLOCK_TOLERANCE", { CLOCK_TOLERANCE: "1.5" }],
+    ["CLOCK_TOLERANCE", { CLOCK_TOLERANCE: "3600" }],
+    ["MAX_TOKEN_TTL", { MAX_TOKEN_TTL: "0" }],
+    ["OIDC_ISSUER", { OIDC_ISSUER: "localhost:4000" }],
+    ["OIDC_ISSUER", { OIDC_ISSUER: "ftp://idp.example.com" }],
+    ["OIDC_ISSUER", { OIDC_ISSUER: "https://idp.example.com/?tenant=1" }],
+    ["OIDC_ISSUER", { OIDC_ISSUER: "http://idp.example.com", NODE_ENV: "production" }],
+    ["API_AUDIENCE", { API_AUDIENCE: "two words" }],
+    ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: " , " }],
+    ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: "at+jwt;q=1" }],
+    ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
+    ["REDIS_URL", { REDIS_URL: "not a url" }],
+  ])("names %s when it is invalid", (name, env) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it("allows an http issuer on localhost in production", () => {
+    expect(loadConfig({ OIDC_ISSUER: "http://127.0.0.1:4000", NODE_ENV: "production" }, "/").issuer).toBe(
+      "http://127.0.0.1:4000",
+    );
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf({ API_PORT: "x", OIDC_ISSUER: "nope", REDIS_URL: "mysql://db" });
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(["API_PORT", "OIDC_ISSUER", "REDIS_URL"]);
+  });
+});

@@ -1,0 +1,109 @@
+import path from "node:path";
+import { normalizeTokenType } from "./access-token";
+
+/** The API's settings. This module is the only place in the API that reads the environment. */
+export interface ApiConfig {
+  port: number;
+  host: string;
+  issuer: string;
+  audience: string;
+  /** Absolute path of the SQLite file under DATA_DIR. */
+  databaseFile: string;
+  /** Seconds. */
+  clockTolerance: number;
+  acceptedTokenTypes: string[];
+  redisUrl?: string;
+  /** Seconds: the longest an access token of this issuer can live; bounds how long a revoked session is remembered. */
+  maxTokenTtl: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Reads and validates everything at once, so a bad deployment lists all its mistakes in one go. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): ApiConfig {
+  const problems: string[] = [];
+  // An empty variable (as compose files and CI often produce) means "use the default".
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string | undefined => {
+    const raw = read(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      problems.push(`${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
+      return undefined;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      problems.push(`${name} must use ${protocols.join(" or ")}, got ${JSON.stringify(raw)}`);
+      return undefined;
+    }
+    return raw;
+  };
+
+  const port = integer("API_PORT", 4001, 1, 65535);
+  const host = read("API_HOST") ?? "127.0.0.1";
+  const clockTolerance = integer("CLOCK_TOLERANCE", 5, 0, 300);
+  const maxTokenTtl = integer("MAX_TOKEN_TTL", 3600, 1, 86_400);
+
+  // The issuer is compared byte for byte with `iss`, so it is kept exactly as written.
+  const issuer = url("OIDC_ISSUER", "http://localhost:4000", ["http:", "https:"]) ?? "";
+  if (issuer !== "") {
+    const { protocol, hostname, search, hash } = new URL(issuer);
+    if (search !== "" || hash !== "") problems.push("OIDC_ISSUER must not contain a query or fragment");
+    if (read("NODE_ENV") === "production" && protocol === "http:" && !LOOPBACK_HOSTS.has(hostname)) {
+      problems.push("OIDC_ISSUER must use https: in production (http: is allowed for localhost only)");
+    }
+  }
+
+  const audience = read("API_AUDIENCE") ?? "http://localhost:4001";
+  if (/\s/.test(audience)) problems.push("API_AUDIENCE must not contain whitespace");
+
+  const acceptedTokenTypes = (read("ACCEPTED_TOKEN_TYPES") ?? "at+jwt")
+    .split(",")
+    .map((typ) => typ.trim())
+    .filter((typ) => typ !== "");
+  if (acceptedTokenTypes.length === 0 || acceptedTokenTypes.some((typ) => !/^[A-Za-z0-9.+/-]+$/.test(typ))) {
+    problems.push(`ACCEPTED_TOKEN_TYPES must be a comma-separated list of media types such as "at+jwt,JWT"`);
+  }
+
+  const redisUrl = url("REDIS_URL", undefined, ["redis:", "rediss:"]);
+  const dataDir = path.resolve(cwd, read("DATA_DIR") ?? ".data");
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    issuer,
+    audience,
+    databaseFile: path.join(dataDir, "api", "notes.sqlite"),
+    clockTolerance,
+    acceptedTokenTypes: [...new Set(acceptedTokenTypes.map(normalizeTokenType))],
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+    maxTokenTtl,
+  };
+}

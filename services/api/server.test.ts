@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestIssuer, type TestIssuer } from "./test-issuer";
+
+/** The real process over real HTTP: start-up, discovery against a live (fake) IdP, persistence across restarts. */
+
+const TSX = path.resolve("node_modules/.bin/tsx");
+const SERVER = path.resolve("services/api/server.ts");
+const AUDIENCE = "http://localhost:4001";
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function startIdp(signer: TestIssuer, port: number): Promise<Server> {
+  const issuer = `http://127.0.0.1:${port}`;
+  const server = createServer((req, res) => {
+    const body =
+      req.url === "/.well-known/openid-configuration"
+        ? { issuer, jwks_uri: `${issuer}/jwks` }
+        : req.url === "/jwks"
+          ? signer.jwks()
+          : undefined;
+    res.writeHead(body === undefined ? 404 : 200, { "content-type": "application/json" });
+    res.end(JSON.stringify(body ?? {}));
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+interface RunningApi {
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+function runApi(env: Record<string, string>): Promise<RunningApi> {
+  const child = spawn(TSX, [SERVER], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const stop = () => {
+    child.kill("SIGTERM");
+    return exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`API did not start:\n${output}`)), 15_000);
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"event":"api_started"')) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output, stop });
+      }
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`API exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/** Sends headers exactly as given, duplicates included, which fetch cannot do. */
+function rawGet(url: string, rawHeaders: string[]): Promise<{ status: number; challenge: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: ["Host", new URL(url).host, ...rawHeaders] }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, challenge: res.headers["www-authenticate"] });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("API server process", () => {
+  let signer: TestIssuer;
+  let idpPort: number;
+  let apiPort: number;
+  let dataDir: string;
+  let idp: Server | undefined;
+  let api: RunningApi | undefined;
+  let env: Record<string, string>;
+  let base: string;
+
+  const mint = (claims: Record<string, unknown> = {}) =>
+    signer.mint({ claims: { iss: `http://127.0.0.1:${idpPort}`, aud: AUDIENCE, ...claims } });
+  const call = (method: string, route: string, token: string, body?: unknown) =>
+    fetch(`${base}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    signer = await createTestIssuer();
+    [idpPort, apiPort] = await Promise.all([freePort(), freePort()]);
+    dataDir = mkdtempSync(path.join(tmpdir(), "tessera-api-"));
+    base = `http://127.0.0.1:${apiPort}`;
+    env = { API_PORT: String(apiPort), OIDC_ISSUER: `http://127.0.0.1:${idpPort}`, API_AUDIENCE: AUDIENCE, DATA_DIR: dataDir };
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await new Promise((resolve) => (idp ? idp.close(resolve) : resolve(undefined)));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts while the IdP is down, answers 503, and recovers once the IdP is up", async () => {
+    api = await runApi(env);
+    expect(api.output()).toContain(`"url":"http://127.0.0.1:${apiPort}"`);
+    expect(api.output()).toContain(`"issuer":"http://127.0.0.1:${idpPort}"`);
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: "ok" });
+
+    const token = await mint();
+    expect((await call("GET", "/me", token)).status).toBe(503);
+
+    idp = await startIdp(signer, idpPort);
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await call("GET", "/me", token)).status;
+    }
+    expect(status).toBe(200);
+  }, 30_000);
+
+  it("refuses two Authorization headers sent on the wire", async () => {
+    const token = await mint();
+    const single = await rawGet(`${base}/me`, ["Authorization", `Bearer ${token}`]);
+    expect(single.status).toBe(200);
+    const doubled = await rawGet(`${base}/me`, ["Authorization", `Bearer ${token}`, "Authorization", `Bearer ${token}`]);
+    expect(doubled.status).toBe(401);
+    expect(doubled.challenge).toContain('error="invalid_token"');
+  });
+
+  it("keeps notes and revocations in DATA_DIR across a restart", async () => {
+    const token = await mint({ sid: "session-restart" });
+    const created = await call("POST", "/notes", token, { text: "survives restarts" });
+    expect(created.status).toBe(201);
+    const revoker = await mint({ sid: "session-ended" });
+    expect((await call("POST", "/revocations", revoker)).status).toBe(204);
+
+    expect(await api?.stop()).toBe(0);
+    api = await runApi(env);
+
+    const listed = await call("GET", "/notes", token);
+    expect(((await listed.json()) as { notes: { text: string }[] }).notes.map((n) => n.text)).toEqual(["survives restarts"]);
+    expect((await call("GET", "/me", await mint({ sid: "session-ended" }))).status).toBe(401);
+    expect(api.output()).not.toContain(token.split(".")[2]);
+  }, 30_000);
+
+  it("refuses to start on an invalid variable and names it", async () => {
+    await expect(runApi({ ...env, API_PORT: "not-a-port" })).rejects.toThrow(/exited with 1[\s\S]*API_PORT/);
+  });
+});

@@ -1,0 +1,70 @@
+import { serve } from "@hono/node-server";
+import { verifyAccessToken } from "./access-token";
+import { createApi } from "./app";
+import { ConfigError, loadConfig, type ApiConfig } from "./config";
+import { openDatabase } from "./database";
+import { createIssuerKeys } from "./issuer-keys";
+import { createJsonLogger } from "./logger";
+import { createSqliteNotesStore } from "./notes-store";
+import { connectRedis, createRedisRevocationStore } from "./redis-revocation-store";
+import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+
+const log = createJsonLogger();
+
+let config: ApiConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const db = openDatabase(config.databaseFile);
+const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
+const getKey = createIssuerKeys({ issuer: config.issuer, log });
+const verifyOptions = {
+  getKey,
+  issuer: config.issuer,
+  audience: config.audience,
+  clockTolerance: config.clockTolerance,
+  acceptedTypes: config.acceptedTokenTypes,
+};
+
+const app = createApi({
+  verifier: (token) => verifyAccessToken(token, verifyOptions),
+  notes: createSqliteNotesStore(db),
+  revocations: redis === undefined ? createSqliteRevocationStore(db) : createRedisRevocationStore(redis),
+  log,
+  maxTokenTtl: config.maxTokenTtl,
+  clockTolerance: config.clockTolerance,
+});
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  log.info("api_started", {
+    url: `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}`,
+    issuer: config.issuer,
+    audience: config.audience,
+    acceptedTokenTypes: config.acceptedTokenTypes,
+    revocationStore: redis === undefined ? "sqlite" : "redis",
+    database: config.databaseFile,
+  });
+});
+
+server.on("error", (error) => {
+  log.error("api_listen_failed", { port: config.port, host: config.host, error });
+  process.exit(1);
+});
+
+function shutdown(signal: string) {
+  log.info("api_stopping", { signal });
+  // Connections that do not drain in time must not keep the process alive.
+  setTimeout(() => process.exit(0), 5_000).unref();
+  server.close(() => {
+    db.close();
+    redis?.disconnect();
+    process.exit(0);
+  });
+}
+process.once("SIGINT", () => shutdown("SIGINT"));
+process.once("SIGTERM", () => shutdown("SIGTERM"));
