@@ -19,6 +19,9 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 class TooLarge extends Error {}
 
+const isTimeout = (error: unknown) => error instanceof DOMException && error.name === "TimeoutError";
+const upstreamTimeout = () => jsonError(504, "upstream_timeout", "The notes service did not answer in time.");
+
 async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
@@ -71,9 +74,7 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    if (error instanceof DOMException && error.name === "TimeoutError") {
-      return jsonError(504, "upstream_timeout", "The notes service did not answer in time.");
-    }
+    if (isTimeout(error)) return upstreamTimeout();
     return jsonError(502, "upstream_unavailable", "The notes service cannot be reached.");
   }
 
@@ -86,11 +87,12 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
     payload = await readLimited(upstream.body, maxResponseBytes);
   } catch (error) {
     if (error instanceof TooLarge) return jsonError(502, "upstream_error", "The notes service's answer was too large.");
+    if (isTimeout(error)) return upstreamTimeout();
     return jsonError(502, "upstream_unavailable", "The notes service's answer was cut off.");
   }
   const responseHeaders = new Headers(NO_STORE);
   const contentType = upstream.headers.get("content-type");
   if (contentType && payload.byteLength > 0) responseHeaders.set("content-type", contentType);
-  const hasBody = upstream.status !== 204 && upstream.status !== 304;
+  const hasBody = ![204, 205, 304].includes(upstream.status);
   return new Response(hasBody ? payload : null, { status: upstream.status, headers: responseHeaders });
 }

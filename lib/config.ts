@@ -46,6 +46,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const DEV_AUTH_SECRET = "dev-only-secret-do-not-use-in-production-0123456789";
 export const DEV_CLIENT_SECRET = "dev-only-tessera-bff-secret";
 const MIN_SECRET_LENGTH = 32;
+/** The same in every environment: OIDC claims, a refresh token, and the demo API's scopes. */
+export const DEFAULT_SCOPE = "openid profile email offline_access notes:read notes:write";
 
 export function loadConfig(env: Env, warn: (message: string) => void = () => {}): Config {
   const production = env.NODE_ENV === "production";
@@ -76,7 +78,7 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     issuer,
     clientId: read("OIDC_CLIENT_ID", "tessera-bff"),
     clientSecret,
-    scope: read("OIDC_SCOPE", "openid profile email offline_access notes:read notes:write"),
+    scope: env.OIDC_SCOPE?.trim() || DEFAULT_SCOPE,
     audienceStyle: readAudienceStyle(env.OIDC_AUDIENCE_STYLE),
     apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), false),
     apiAudience,

@@ -1,0 +1,231 @@
+import { describe, expect, it, vi } from "vitest";
+import { ConfigError, DEV_AUTH_SECRET, DEV_CLIENT_SECRET, loadConfig } from "./config";
+
+const SECRET_A = "a".repeat(32);
+const SECRET_B = "b".repeat(40);
+
+/** A production environment that passes every rule; each test breaks one thing. */
+const PRODUCTION = {
+  NODE_ENV: "production",
+  AUTH_SECRET: SECRET_A,
+  AUTH_URL: "https://app.example",
+  OIDC_ISSUER: "https://idp.example",
+  OIDC_CLIENT_ID: "tessera",
+  OIDC_CLIENT_SECRET: "a-real-client-secret",
+  OIDC_SCOPE: "openid profile email offline_access notes:read notes:write",
+  API_URL: "https://api.example",
+  API_AUDIENCE: "https://api.example",
+} as const;
+
+/** The variable named by the ConfigError that `load` throws; fails the test if it throws nothing or something else. */
+function failingVariable(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).variable;
+  }
+  throw new Error("expected loadConfig to throw a ConfigError");
+}
+
+describe("loadConfig in development", () => {
+  it("works with no environment at all, using the development defaults", () => {
+    const config = loadConfig({});
+    expect(config.production).toBe(false);
+    expect(config.authSecrets).toEqual([DEV_AUTH_SECRET]);
+    expect(config.authUrl.href).toBe("http://localhost:3000/");
+    expect(config.issuer).toBe("http://localhost:4000");
+    expect(config.clientId).toBe("tessera-bff");
+    expect(config.clientSecret).toBe(DEV_CLIENT_SECRET);
+    expect(config.scope.split(" ")).toEqual(expect.arrayContaining(["openid", "offline_access"]));
+    expect(config.audienceStyle).toBe("resource");
+    expect(config.apiUrl.href).toBe("http://localhost:4001/");
+    expect(config.apiAudience).toBe("http://localhost:4001");
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.sessionMaxAge).toBe(8 * 60 * 60);
+    expect(config.idpTimeoutMs).toBe(5000);
+    expect(config.apiTimeoutMs).toBe(10000);
+  });
+
+  it("warns that AUTH_SECRET is missing when it falls back to the development secret", () => {
+    const warn = vi.fn();
+    loadConfig({}, warn);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toContain("AUTH_SECRET");
+  });
+
+  it("does not warn when AUTH_SECRET is set", () => {
+    const warn = vi.fn();
+    loadConfig({ AUTH_SECRET: SECRET_A }, warn);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("treats a blank variable as unset", () => {
+    const config = loadConfig({ OIDC_ISSUER: "   ", AUTH_SECRET: " " });
+    expect(config.issuer).toBe("http://localhost:4000");
+    expect(config.authSecrets).toEqual([DEV_AUTH_SECRET]);
+  });
+
+  it("refuses a secret shorter than 32 characters even in development", () => {
+    expect(failingVariable(() => loadConfig({ AUTH_SECRET: "x".repeat(31) }))).toBe("AUTH_SECRET");
+  });
+});
+
+describe("loadConfig in production", () => {
+  it("accepts a complete, safe environment", () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config.production).toBe(true);
+    expect(config.authSecrets).toEqual([SECRET_A]);
+    expect(config.issuer).toBe("https://idp.example");
+    expect(config.clientSecret).toBe("a-real-client-secret");
+  });
+
+  it("never warns about the secret, since it never falls back to one", () => {
+    const warn = vi.fn();
+    loadConfig(PRODUCTION, warn);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("refuses to start without AUTH_SECRET", () => {
+    const { AUTH_SECRET: _omitted, ...env } = PRODUCTION;
+    expect(failingVariable(() => loadConfig(env))).toBe("AUTH_SECRET");
+  });
+
+  it("refuses a short AUTH_SECRET", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, AUTH_SECRET: "too-short" }))).toBe("AUTH_SECRET");
+  });
+
+  it("refuses the development AUTH_SECRET", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, AUTH_SECRET: DEV_AUTH_SECRET }))).toBe("AUTH_SECRET");
+  });
+
+  it("refuses the development secret even when it is only one of several", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, AUTH_SECRET: `${SECRET_A},${DEV_AUTH_SECRET}` }))).toBe("AUTH_SECRET");
+  });
+
+  it("refuses the development IdP's client secret", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, OIDC_CLIENT_SECRET: DEV_CLIENT_SECRET }))).toBe("OIDC_CLIENT_SECRET");
+  });
+
+  it("requires OIDC_CLIENT_SECRET instead of defaulting it", () => {
+    const { OIDC_CLIENT_SECRET: _omitted, ...env } = PRODUCTION;
+    expect(failingVariable(() => loadConfig(env))).toBe("OIDC_CLIENT_SECRET");
+  });
+
+  it("requires OIDC_ISSUER instead of defaulting to the development IdP", () => {
+    const { OIDC_ISSUER: _omitted, ...env } = PRODUCTION;
+    expect(failingVariable(() => loadConfig(env))).toBe("OIDC_ISSUER");
+  });
+
+  it.each(["AUTH_URL", "OIDC_CLIENT_ID", "API_URL", "API_AUDIENCE"] as const)("requires %s instead of using the development default", (variable) => {
+    const env: Record<string, string> = { ...PRODUCTION };
+    delete env[variable];
+    expect(failingVariable(() => loadConfig(env))).toBe(variable);
+  });
+
+  it("refuses an http:// issuer that is not on loopback", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, OIDC_ISSUER: "http://idp.example" }))).toBe("OIDC_ISSUER");
+  });
+
+  it("refuses an http:// AUTH_URL that is not on loopback", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, AUTH_URL: "http://app.example" }))).toBe("AUTH_URL");
+  });
+
+  it.each(["http://localhost:4000", "http://127.0.0.1:4000", "http://[::1]:4000"])("allows the loopback http:// issuer %s", (issuer) => {
+    expect(loadConfig({ ...PRODUCTION, OIDC_ISSUER: issuer }).issuer).toBe(issuer);
+  });
+
+  it("allows an http://localhost AUTH_URL", () => {
+    expect(loadConfig({ ...PRODUCTION, AUTH_URL: "http://localhost:3000" }).authUrl.origin).toBe("http://localhost:3000");
+  });
+
+  it("does not mistake a host that merely starts with localhost for loopback", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, OIDC_ISSUER: "http://localhost.evil.example" }))).toBe("OIDC_ISSUER");
+  });
+});
+
+describe("loadConfig URL rules", () => {
+  it.each(["https://app.example/app", "https://app.example/?x=1", "https://app.example/#top"])("refuses AUTH_URL %s, which is not a bare origin", (authUrl) => {
+    expect(failingVariable(() => loadConfig({ AUTH_URL: authUrl }))).toBe("AUTH_URL");
+  });
+
+  it("accepts AUTH_URL with a trailing slash", () => {
+    expect(loadConfig({ AUTH_URL: "https://app.example/" }).authUrl.origin).toBe("https://app.example");
+  });
+
+  it("refuses an AUTH_URL that is not a URL", () => {
+    expect(failingVariable(() => loadConfig({ AUTH_URL: "app.example" }))).toBe("AUTH_URL");
+  });
+
+  it("refuses an issuer with a scheme other than http(s)", () => {
+    expect(failingVariable(() => loadConfig({ OIDC_ISSUER: "ftp://idp.example" }))).toBe("OIDC_ISSUER");
+  });
+
+  it("refuses an API_URL that is not a URL", () => {
+    expect(failingVariable(() => loadConfig({ API_URL: "not a url" }))).toBe("API_URL");
+  });
+
+  it("names the variable in the error message", () => {
+    expect(() => loadConfig({ ...PRODUCTION, OIDC_ISSUER: "http://idp.example" })).toThrow(/OIDC_ISSUER/);
+  });
+});
+
+describe("loadConfig AUTH_SECRET rotation", () => {
+  it("keeps several comma-separated secrets in order, newest first", () => {
+    expect(loadConfig({ AUTH_SECRET: `${SECRET_B},${SECRET_A}` }).authSecrets).toEqual([SECRET_B, SECRET_A]);
+  });
+
+  it("trims spaces around the secrets and skips empty entries", () => {
+    expect(loadConfig({ AUTH_SECRET: ` ${SECRET_B} ,, ${SECRET_A} ,` }).authSecrets).toEqual([SECRET_B, SECRET_A]);
+  });
+
+  it("refuses the list when any one secret is short", () => {
+    expect(failingVariable(() => loadConfig({ AUTH_SECRET: `${SECRET_B},short` }))).toBe("AUTH_SECRET");
+  });
+});
+
+describe("loadConfig numbers", () => {
+  it("reads SESSION_MAX_AGE in seconds", () => {
+    expect(loadConfig({ SESSION_MAX_AGE: "3600" }).sessionMaxAge).toBe(3600);
+  });
+
+  it("converts IDP_TIMEOUT and API_TIMEOUT from seconds to milliseconds", () => {
+    const config = loadConfig({ IDP_TIMEOUT: "2", API_TIMEOUT: "3" });
+    expect(config.idpTimeoutMs).toBe(2000);
+    expect(config.apiTimeoutMs).toBe(3000);
+  });
+
+  describe.each(["SESSION_MAX_AGE", "IDP_TIMEOUT", "API_TIMEOUT"])("%s", (variable) => {
+    it.each(["0", "-5", "1.5", "abc", "10s", "1e3", "0x10"])("refuses %j", (value) => {
+      expect(failingVariable(() => loadConfig({ [variable]: value }))).toBe(variable);
+    });
+  });
+});
+
+describe("loadConfig OIDC_AUDIENCE_STYLE", () => {
+  it.each(["resource", "audience", "scope", "none"] as const)("accepts %s", (style) => {
+    expect(loadConfig({ OIDC_AUDIENCE_STYLE: style }).audienceStyle).toBe(style);
+  });
+
+  it("defaults to resource", () => {
+    expect(loadConfig({}).audienceStyle).toBe("resource");
+  });
+
+  it.each(["Resource", "aud", "resources"])("refuses %j", (style) => {
+    expect(failingVariable(() => loadConfig({ OIDC_AUDIENCE_STYLE: style }))).toBe("OIDC_AUDIENCE_STYLE");
+  });
+});
+
+describe("loadConfig REDIS_URL", () => {
+  it.each(["redis://localhost:6379", "rediss://cache.example:6380/0"])("accepts %s", (redisUrl) => {
+    expect(loadConfig({ REDIS_URL: redisUrl }).redisUrl?.href).toBe(redisUrl);
+  });
+
+  it("leaves it undefined when blank", () => {
+    expect(loadConfig({ REDIS_URL: "  " }).redisUrl).toBeUndefined();
+  });
+
+  it.each(["http://localhost:6379", "localhost:6379", "not a url"])("refuses %j", (redisUrl) => {
+    expect(failingVariable(() => loadConfig({ REDIS_URL: redisUrl }))).toBe("REDIS_URL");
+  });
+});

@@ -1,0 +1,186 @@
+import { SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { createSessionCodec } from "./session-codec";
+import { SessionError, newSession, parseSession, sessionPayload, toPublicSession, type NewSessionInput, type Session } from "./session";
+
+const NOW = 1_893_456_000; // 2030-01-01T00:00:00Z
+const MAX_AGE = 8 * 60 * 60;
+
+const ACCESS_TOKEN = "opaque-access-token-9f8e7d";
+const REFRESH_TOKEN = "refresh-token-6c5b4a";
+const ID_TOKEN = "id-token-header.id-token-payload.id-token-signature";
+
+function input(overrides: Partial<NewSessionInput> = {}): NewSessionInput {
+  return {
+    tokens: { access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN, id_token: ID_TOKEN, expires_at: NOW + 300 },
+    claims: { sub: "alice", sid: "sid-1", name: "Alice", email: "alice@example.com" },
+    nowSeconds: NOW,
+    maxAge: MAX_AGE,
+    ...overrides,
+  };
+}
+
+function sessionError(create: () => unknown): SessionError {
+  try {
+    create();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionError);
+    return error as SessionError;
+  }
+  throw new Error("expected a SessionError");
+}
+
+describe("newSession", () => {
+  it("keeps the tokens and claims of the sign-in", () => {
+    expect(newSession(input())).toEqual({
+      sub: "alice",
+      sid: "sid-1",
+      name: "Alice",
+      email: "alice@example.com",
+      accessToken: ACCESS_TOKEN,
+      accessTokenExpiresAt: NOW + 300,
+      refreshToken: REFRESH_TOKEN,
+      idToken: ID_TOKEN,
+      expiresAt: NOW + MAX_AGE,
+    });
+  });
+
+  it("takes the access-token expiry from expires_at when the token response gives it", () => {
+    const jwt = new UnsecuredJWT({}).setExpirationTime(NOW + 9999).encode();
+    const session = newSession(input({ tokens: { access_token: jwt, expires_at: NOW + 120 } }));
+    expect(session.accessTokenExpiresAt).toBe(NOW + 120);
+  });
+
+  it("falls back to the exp of a signed JWT access token", async () => {
+    const jwt = await new SignJWT({ scope: "notes:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(NOW + 600)
+      .sign(new TextEncoder().encode("k".repeat(32)));
+    expect(newSession(input({ tokens: { access_token: jwt } })).accessTokenExpiresAt).toBe(NOW + 600);
+  });
+
+  it("falls back to the exp of an unsecured JWT access token", () => {
+    const jwt = new UnsecuredJWT({}).setExpirationTime(NOW + 450).encode();
+    expect(newSession(input({ tokens: { access_token: jwt } })).accessTokenExpiresAt).toBe(NOW + 450);
+  });
+
+  it("refuses an opaque access token with no expires_at", () => {
+    expect(sessionError(() => newSession(input({ tokens: { access_token: ACCESS_TOKEN } }))).code).toBe("missing_expiry");
+  });
+
+  it("refuses a JWT access token without exp and no expires_at", () => {
+    const jwt = new UnsecuredJWT({ sub: "alice" }).encode();
+    expect(sessionError(() => newSession(input({ tokens: { access_token: jwt } }))).code).toBe("missing_expiry");
+  });
+
+  it("refuses a token response without an access token", () => {
+    expect(sessionError(() => newSession(input({ tokens: { expires_at: NOW + 300 } }))).code).toBe("missing_access_token");
+  });
+
+  it.each([undefined, "", 42, null])("refuses the subject %j", (sub) => {
+    expect(sessionError(() => newSession(input({ claims: { sub } }))).code).toBe("missing_subject");
+  });
+
+  it("drops optional claims that are not non-empty strings", () => {
+    const session = newSession(input({ claims: { sub: "alice", sid: 7, name: "", email: { x: 1 } } }));
+    expect(session.sid).toBeUndefined();
+    expect(session.name).toBeUndefined();
+    expect(session.email).toBeUndefined();
+  });
+
+  it("works without a refresh token or ID token", () => {
+    const session = newSession(input({ tokens: { access_token: ACCESS_TOKEN, expires_at: NOW + 300 } }));
+    expect(session.refreshToken).toBeUndefined();
+    expect(session.idToken).toBeUndefined();
+  });
+
+  it("ends the session maxAge after sign-in when the refresh token outlives it", () => {
+    const session = newSession(input({ tokens: { access_token: ACCESS_TOKEN, expires_at: NOW + 300, refresh_expires_in: MAX_AGE * 2 } }));
+    expect(session.expiresAt).toBe(NOW + MAX_AGE);
+  });
+
+  it("ends the session with the refresh token when that expires first", () => {
+    const session = newSession(input({ tokens: { access_token: ACCESS_TOKEN, expires_at: NOW + 300, refresh_expires_in: 1800 } }));
+    expect(session.expiresAt).toBe(NOW + 1800);
+  });
+
+  it("treats refresh_expires_in 0 (Keycloak's 'no limit') as no limit", () => {
+    const session = newSession(input({ tokens: { access_token: ACCESS_TOKEN, expires_at: NOW + 300, refresh_expires_in: 0 } }));
+    expect(session.expiresAt).toBe(NOW + MAX_AGE);
+  });
+});
+
+describe("parseSession", () => {
+  const session: Session = newSession(input());
+
+  it("reads back a session stored as sessionPayload plus exp", () => {
+    expect(parseSession({ ...sessionPayload(session), exp: session.expiresAt })).toEqual(session);
+  });
+
+  it("round-trips through the session codec", async () => {
+    const codec = createSessionCodec(["s".repeat(32)], "salt", () => NOW * 1000);
+    const token = await codec.seal(sessionPayload(session), session.expiresAt);
+    expect(parseSession(await codec.open(token))).toEqual(session);
+  });
+
+  it("keeps the expiry out of the payload, since the seal's exp carries it", () => {
+    expect(sessionPayload(session)).not.toHaveProperty("expiresAt");
+  });
+
+  it("returns null for null", () => {
+    expect(parseSession(null)).toBeNull();
+  });
+
+  it.each([
+    ["no sub", { accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
+    ["a numeric sub", { sub: 1, accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
+    ["no access token", { sub: "alice", accessTokenExpiresAt: NOW, exp: NOW }],
+    ["an access-token expiry as a string", { sub: "alice", accessToken: "a", accessTokenExpiresAt: String(NOW), exp: NOW }],
+    ["no exp", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW }],
+    ["an empty object", {}],
+  ])("returns null for a payload with %s", (_name, payload) => {
+    expect(parseSession(payload)).toBeNull();
+  });
+
+  it("drops optional fields of the wrong type", () => {
+    const parsed = parseSession({ sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW, refreshToken: 5, idToken: {} });
+    expect(parsed?.refreshToken).toBeUndefined();
+    expect(parsed?.idToken).toBeUndefined();
+  });
+});
+
+describe("toPublicSession", () => {
+  const session = newSession(input());
+
+  it("has exactly the documented keys", () => {
+    expect(Object.keys(toPublicSession(session)).sort()).toEqual(["accessTokenExpiresAt", "email", "name", "sessionExpiresAt", "sub"]);
+  });
+
+  it("exposes no token", () => {
+    const json = JSON.stringify(toPublicSession(session));
+    for (const token of [ACCESS_TOKEN, REFRESH_TOKEN, ID_TOKEN, "id-token-payload"]) expect(json).not.toContain(token);
+    expect(json).not.toMatch(/token"\s*:/i);
+  });
+
+  it("exposes no JWT access token either", () => {
+    const jwt = new UnsecuredJWT({ sub: "alice" }).setExpirationTime(NOW + 300).encode();
+    const json = JSON.stringify(toPublicSession(newSession(input({ tokens: { access_token: jwt, refresh_token: REFRESH_TOKEN } }))));
+    expect(json).not.toContain(jwt);
+    expect(json).not.toContain(jwt.split(".")[1]);
+  });
+
+  it("gives the claims and ISO timestamps", () => {
+    expect(toPublicSession(session)).toEqual({
+      sub: "alice",
+      name: "Alice",
+      email: "alice@example.com",
+      sessionExpiresAt: new Date((NOW + MAX_AGE) * 1000).toISOString(),
+      accessTokenExpiresAt: "2030-01-01T00:05:00.000Z",
+    });
+  });
+
+  it("gives null for a missing name and email", () => {
+    const bare = newSession(input({ claims: { sub: "bob" } }));
+    expect(toPublicSession(bare)).toMatchObject({ sub: "bob", name: null, email: null });
+  });
+});
