@@ -25,6 +25,7 @@ const env = {
   API_AUDIENCE: E2E.api,
   // Test-only values: this suite's processes live for one run on loopback.
   AUTH_SECRET: "e2e-only-auth-secret-0123456789abcdef0123456789",
+  OIDC_CLIENT_ID: "tessera-bff",
   OIDC_CLIENT_SECRET: "e2e-only-client-secret-0123456789abcdef",
   IDP_TEST_HOOKS: "1",
   DATA_DIR: E2E.dataDir,

@@ -1,0 +1,115 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+const cwd = path.resolve("/srv/tessera");
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("works with no environment at all, using the development defaults", () => {
+    expect(loadConfig({}, cwd)).toEqual({
+      port: 4000,
+      host: undefined,
+      issuer: "http://localhost:4000",
+      authUrl: "http://localhost:3000",
+      clientId: "tessera-bff",
+      clientSecret: "dev-only-tessera-bff-secret",
+      apiAudience: "http://localhost:4001",
+      accessTokenTtlSeconds: 300,
+      dataDir: path.join(cwd, ".data"),
+      testHooks: false,
+    });
+  });
+
+  it("takes every value from the environment", () => {
+    const config = loadConfig(
+      {
+        IDP_PORT: "4500",
+        IDP_HOST: "0.0.0.0",
+        OIDC_ISSUER: "https://idp.example.test",
+        AUTH_URL: "https://app.example.test/",
+        OIDC_CLIENT_ID: "web",
+        OIDC_CLIENT_SECRET: "s3cret-value",
+        API_AUDIENCE: "https://api.example.test",
+        ACCESS_TOKEN_TTL: "1",
+        DATA_DIR: "/var/lib/tessera",
+      },
+      cwd,
+    );
+    expect(config).toEqual({
+      port: 4500,
+      host: "0.0.0.0",
+      issuer: "https://idp.example.test",
+      authUrl: "https://app.example.test",
+      clientId: "web",
+      clientSecret: "s3cret-value",
+      apiAudience: "https://api.example.test",
+      accessTokenTtlSeconds: 1,
+      dataDir: "/var/lib/tessera",
+      testHooks: false,
+    });
+  });
+
+  it("treats empty values as unset", () => {
+    expect(loadConfig({ IDP_PORT: "", OIDC_CLIENT_SECRET: "  " }, cwd)).toMatchObject({
+      port: 4000,
+      clientSecret: "dev-only-tessera-bff-secret",
+    });
+  });
+
+  it("resolves a relative DATA_DIR against the working directory", () => {
+    expect(loadConfig({ DATA_DIR: "tmp/idp-data" }, cwd).dataDir).toBe(path.join(cwd, "tmp/idp-data"));
+  });
+
+  it.each([
+    ["IDP_PORT", "0"],
+    ["IDP_PORT", "70000"],
+    ["IDP_PORT", "40a0"],
+    ["ACCESS_TOKEN_TTL", "0"],
+    ["ACCESS_TOKEN_TTL", "-5"],
+    ["ACCESS_TOKEN_TTL", "2.5"],
+    ["OIDC_ISSUER", "localhost:4000"],
+    ["OIDC_ISSUER", "ftp://localhost:4000"],
+    ["OIDC_ISSUER", "http://localhost:4000/oidc"],
+    ["OIDC_ISSUER", "http://localhost:4000/?x=1"],
+    ["AUTH_URL", "not a url"],
+    ["API_AUDIENCE", "relative/path"],
+    ["API_AUDIENCE", "http://localhost:4001/#api"],
+    ["OIDC_CLIENT_ID", "has space"],
+    ["IDP_TEST_HOOKS", "yes"],
+  ])("rejects %s=%j with a message naming the variable", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it("enables the test hooks only when explicitly asked, and only on loopback", () => {
+    expect(loadConfig({ IDP_TEST_HOOKS: "1" }, cwd).testHooks).toBe(true);
+    expect(loadConfig({ IDP_TEST_HOOKS: "0" }, cwd).testHooks).toBe(false);
+    expect(loadConfig({ IDP_TEST_HOOKS: "1", IDP_HOST: "127.0.0.1" }, cwd).testHooks).toBe(true);
+    expect(problemsOf({ IDP_TEST_HOOKS: "1", IDP_HOST: "0.0.0.0" })).toEqual([
+      expect.stringContaining("IDP_TEST_HOOKS=1 requires the IdP to listen on loopback"),
+    ]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf({ IDP_PORT: "x", ACCESS_TOKEN_TTL: "0", AUTH_URL: "nope" });
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(["IDP_PORT", "ACCESS_TOKEN_TTL", "AUTH_URL"]);
+  });
+
+  it("never echoes the client secret", () => {
+    const secret = "very secret value";
+    const problems = problemsOf({ OIDC_CLIENT_SECRET: secret });
+    expect(problems[0]).toContain("OIDC_CLIENT_SECRET");
+    expect(problems.join("\n")).not.toContain(secret);
+  });
+});
