@@ -12,6 +12,8 @@ export const E2E = {
   idp: "http://localhost:4100",
   api: "http://localhost:4101",
   dataDir: ".data/e2e",
+  /** Short-lived access tokens, so that every test crosses refreshes and the refresh tests stay quick. */
+  accessTokenTtl: 8,
 } as const;
 
 const env = {
@@ -28,6 +30,7 @@ const env = {
   OIDC_CLIENT_ID: "tessera-bff",
   OIDC_CLIENT_SECRET: "e2e-only-client-secret-0123456789abcdef",
   IDP_TEST_HOOKS: "1",
+  ACCESS_TOKEN_TTL: String(E2E.accessTokenTtl),
   DATA_DIR: E2E.dataDir,
 };
 
@@ -58,6 +61,12 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     },
   },
+  projects: [
+    { name: "main", testIgnore: /isolated\// },
+    // Tests that count the IdP's token requests per user, revoke grants or take the IdP offline: one at a
+    // time, after everything else, so no other test's traffic blurs what they measure.
+    { name: "isolated", testMatch: /isolated\/.*\.spec\.ts/, dependencies: ["main"], workers: 1 },
+  ],
   webServer: [
     { command: "npm run start:idp", url: `${E2E.idp}/.well-known/openid-configuration`, env, timeout: 60_000, stdout: "pipe" },
     { command: "npm run start:api", url: `${E2E.api}/healthz`, env, timeout: 60_000, stdout: "pipe" },

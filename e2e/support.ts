@@ -49,3 +49,40 @@ export async function currentSub(page: Page): Promise<string> {
   expect(response.status()).toBe(200);
   return ((await response.json()) as { sub: string }).sub;
 }
+
+export interface IdpStats {
+  refreshGrants: number;
+  codeGrants: number;
+  refreshFailures: number;
+}
+
+/** How many token-endpoint grants the IdP issued for `sub`, from the dev IdP's test-only hook. */
+export async function idpStats(request: APIRequestContext, sub: string): Promise<IdpStats> {
+  const response = await request.get(`${E2E.idp}/__test/stats?sub=${encodeURIComponent(sub)}`);
+  expect(response.status()).toBe(200);
+  return (await response.json()) as IdpStats;
+}
+
+export async function idpHook(request: APIRequestContext, path: string): Promise<void> {
+  const response = await request.post(`${E2E.idp}/__test/${path}`);
+  expect(response.ok(), `POST /__test/${path}`).toBe(true);
+}
+
+export interface SessionTiming {
+  sub: string;
+  /** Milliseconds since the epoch. */
+  accessTokenExpiresAt: number;
+}
+
+export async function sessionTiming(page: Page): Promise<SessionTiming> {
+  const response = await page.request.get("/api/me", { headers: BFF_HEADERS });
+  expect(response.status()).toBe(200);
+  const me = (await response.json()) as { sub: string; accessTokenExpiresAt: string };
+  return { sub: me.sub, accessTokenExpiresAt: Date.parse(me.accessTokenExpiresAt) };
+}
+
+/** Real time is the point here: the IdP's tokens expire on the wall clock. */
+export async function waitUntil(page: Page, epochMs: number): Promise<void> {
+  const wait = epochMs - Date.now();
+  if (wait > 0) await page.waitForTimeout(wait);
+}

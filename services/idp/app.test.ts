@@ -380,29 +380,4 @@ describe("test-only hooks", () => {
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).not.toContain("application/json");
   });
-
-  it("expose the latest tokens issued for a subject when IDP_TEST_HOOKS is on", async () => {
-    const hooked = await startTestIdp({ testHooks: true });
-    try {
-      const hookUrl = (sub: string) => new URL(`/__test/tokens?sub=${encodeURIComponent(sub)}`, hooked.config.issuer);
-      expect((await fetch(hookUrl(alice.sub))).status).toBe(404);
-
-      const { tokens } = await signIn(hooked);
-      const captured = await fetch(hookUrl(alice.sub));
-      expect(captured.status).toBe(200);
-      expect(captured.headers.get("cache-control")).toBe("no-store");
-      expect(await captured.json()).toEqual({
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        id_token: tokens.id_token,
-      });
-
-      const refreshed = await tokenRequest(hooked, { grant_type: "refresh_token", refresh_token: tokens.refresh_token! });
-      expect(((await (await fetch(hookUrl(alice.sub))).json()) as Record<string, unknown>).refresh_token).toBe(
-        refreshed.body.refresh_token,
-      );
-    } finally {
-      await hooked.close();
-    }
-  });
 });

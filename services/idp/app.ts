@@ -50,8 +50,8 @@ export function createIdp({ config, keys, log = console, fetch, users = USERS }:
     log.warn(`[idp] back-channel logout to client "${client.clientId}" failed: ${error.message}`);
   });
 
-  const routes: RouteHandler[] = [interactions];
-  if (config.testHooks) routes.push(createTestHooks(provider));
+  // The test hooks go first: a simulated outage must silence the login pages as well as the protocol endpoints.
+  const routes: RouteHandler[] = config.testHooks ? [createTestHooks(provider), interactions] : [interactions];
   const providerCallback = provider.callback();
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {

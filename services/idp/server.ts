@@ -25,7 +25,10 @@ async function main(): Promise<void> {
       `(listening on ${listener.addresses.join(", ")})`,
   );
   if (config.testHooks) {
-    console.warn("[idp] TEST HOOKS ENABLED (IDP_TEST_HOOKS=1): /__test/ hands out issued tokens. Tests only.");
+    console.warn(
+      "[idp] TEST HOOKS ENABLED (IDP_TEST_HOOKS=1): /__test/ hands out issued tokens, revokes grants, ends " +
+        "sessions and simulates outages. Tests only.",
+    );
   }
 
   const shutdown = () => {

@@ -25,6 +25,8 @@ export interface TestIdp {
   webAppOrigin: string;
   redirectUri: string;
   backchannelDeliveries: BackchannelDelivery[];
+  /** Sets the status the stand-in web app answers back-channel logout with (200 until changed). */
+  answerBackchannelWith(status: number): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export interface TestIdp {
 export async function startTestIdp(overrides: Partial<Pick<IdpConfig, "testHooks" | "accessTokenTtlSeconds">> = {}): Promise<TestIdp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "tessera-idp-test-"));
   const backchannelDeliveries: BackchannelDelivery[] = [];
+  let backchannelStatus = 200;
 
   const webApp = await listen(
     (req, res) => {
@@ -46,7 +49,7 @@ export async function startTestIdp(overrides: Partial<Pick<IdpConfig, "testHooks
           contentType: req.headers["content-type"],
           body: new URLSearchParams(Buffer.concat(chunks).toString("utf8")),
         });
-        res.writeHead(200).end();
+        res.writeHead(backchannelStatus).end();
       });
     },
     { port: 0, host: "127.0.0.1" },
@@ -81,6 +84,9 @@ export async function startTestIdp(overrides: Partial<Pick<IdpConfig, "testHooks
       webAppOrigin,
       redirectUri: `${config.authUrl}/auth/callback/oidc`,
       backchannelDeliveries,
+      answerBackchannelWith(status) {
+        backchannelStatus = status;
+      },
       async close() {
         await Promise.all([listener.close(), webApp.close()]);
         await rm(dataDir, { recursive: true, force: true });

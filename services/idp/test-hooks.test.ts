@@ -1,0 +1,236 @@
+import { createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { authorizationRequest, authorize, signIn, startTestIdp, tokenRequest, type TestIdp } from "./testing/test-idp";
+import { USERS } from "./users";
+
+const alice = USERS.find((user) => user.username === "alice")!;
+const bob = USERS.find((user) => user.username === "bob")!;
+const BOB = { username: "bob", password: "builder" };
+
+let test: TestIdp;
+
+beforeEach(async () => {
+  test = await startTestIdp({ testHooks: true });
+});
+
+afterEach(async () => {
+  await test?.close();
+});
+
+const hook = (method: string, name: string, params: Record<string, string> = {}) => {
+  const url = new URL(`/__test/${name}`, test.config.issuer);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return fetch(url, { method });
+};
+
+const stats = async (params: Record<string, string> = {}) => {
+  const response = await hook("GET", "stats", params);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("cache-control")).toBe("no-store");
+  return (await response.json()) as Record<string, number>;
+};
+
+const refresh = (refreshToken: string) =>
+  tokenRequest(test, { grant_type: "refresh_token", refresh_token: refreshToken });
+
+const discovery = () => fetch(new URL("/.well-known/openid-configuration", test.config.issuer));
+
+describe("tokens", () => {
+  it("exposes the latest tokens issued for a subject", async () => {
+    expect((await hook("GET", "tokens", { sub: alice.sub })).status).toBe(404);
+    expect((await hook("GET", "tokens")).status).toBe(400);
+
+    const { tokens } = await signIn(test);
+    const captured = await hook("GET", "tokens", { sub: alice.sub });
+    expect(captured.status).toBe(200);
+    expect(captured.headers.get("cache-control")).toBe("no-store");
+    expect(await captured.json()).toEqual({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      id_token: tokens.id_token,
+    });
+
+    const refreshed = await refresh(tokens.refresh_token!);
+    const latest = (await (await hook("GET", "tokens", { sub: alice.sub })).json()) as Record<string, unknown>;
+    expect(latest.refresh_token).toBe(refreshed.body.refresh_token);
+  });
+});
+
+describe("stats", () => {
+  it("counts code exchanges, refreshes and failed refreshes per subject", async () => {
+    const zero = { refreshGrants: 0, codeGrants: 0, refreshFailures: 0 };
+    expect(await stats({ sub: alice.sub })).toEqual(zero);
+
+    const { tokens } = await signIn(test);
+    await signIn(test, BOB);
+    const first = await refresh(tokens.refresh_token!);
+    const second = await refresh(first.body.refresh_token as string);
+    expect(second.status).toBe(200);
+    expect(await stats({ sub: alice.sub })).toEqual({ refreshGrants: 2, codeGrants: 1, refreshFailures: 0 });
+
+    // Replaying a spent refresh token fails, and so does the rotated one: the replay revoked the whole grant.
+    expect((await refresh(tokens.refresh_token!)).body.error).toBe("invalid_grant");
+    expect((await refresh(second.body.refresh_token as string)).body.error).toBe("invalid_grant");
+    expect(await stats({ sub: alice.sub })).toEqual({ refreshGrants: 2, codeGrants: 1, refreshFailures: 2 });
+    expect(await stats({ sub: bob.sub })).toEqual({ refreshGrants: 0, codeGrants: 1, refreshFailures: 0 });
+    expect(await stats({ sub: "nobody" })).toEqual(zero);
+  });
+
+  it("counts a refresh token it never issued in the totals only", async () => {
+    await signIn(test);
+    expect((await refresh("not-a-refresh-token")).body.error).toBe("invalid_grant");
+
+    expect(await stats()).toEqual({ refreshGrants: 0, codeGrants: 1, refreshFailures: 1 });
+    expect((await stats({ sub: alice.sub })).refreshFailures).toBe(0);
+  });
+});
+
+describe("revoke", () => {
+  it("revokes the subject's grants so the next refresh fails, and keeps the IdP session", async () => {
+    const { tokens, browser } = await signIn(test);
+    const other = await signIn(test);
+    const bobs = await signIn(test, BOB);
+
+    const revoked = await hook("POST", "revoke", { sub: alice.sub });
+    expect(revoked.status).toBe(204);
+    expect(revoked.headers.get("cache-control")).toBe("no-store");
+
+    for (const refreshToken of [tokens.refresh_token!, other.tokens.refresh_token!]) {
+      const attempt = await refresh(refreshToken);
+      expect(attempt.status).toBe(400);
+      expect(attempt.body.error).toBe("invalid_grant");
+    }
+    expect((await stats({ sub: alice.sub })).refreshFailures).toBe(2);
+    expect((await refresh(bobs.tokens.refresh_token!)).status).toBe(200);
+    expect(test.backchannelDeliveries).toEqual([]);
+
+    // The browser is still signed in at the IdP: no login page, and the new grant refreshes again.
+    const request = authorizationRequest(test);
+    const callback = await authorize(test, browser, request);
+    const exchanged = await tokenRequest(test, {
+      grant_type: "authorization_code",
+      code: callback.searchParams.get("code")!,
+      redirect_uri: test.redirectUri,
+      code_verifier: request.codeVerifier,
+    });
+    expect(exchanged.status).toBe(200);
+    expect((await refresh(exchanged.body.refresh_token as string)).status).toBe(200);
+  });
+
+  it("requires a subject and accepts one without grants", async () => {
+    expect((await hook("POST", "revoke")).status).toBe(400);
+    expect((await hook("POST", "revoke", { sub: "nobody" })).status).toBe(204);
+  });
+});
+
+describe("end-session", () => {
+  it("ends the subject's IdP sessions with back-channel logout, as signing out at the IdP does", async () => {
+    const jwks = createLocalJWKSet((await (await fetch(new URL("/jwks", test.config.issuer))).json()) as JSONWebKeySet);
+    const first = await signIn(test);
+    const second = await signIn(test);
+    const bobs = await signIn(test, BOB);
+    const sids = [first, second].map(({ tokens }) => decodeJwt(tokens.access_token!).sid);
+
+    const response = await hook("POST", "end-session", { sub: alice.sub });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({ sessions: 2, delivered: 2, failed: 0 });
+
+    expect(test.backchannelDeliveries).toHaveLength(2);
+    const delivered = [];
+    for (const delivery of test.backchannelDeliveries) {
+      expect(delivery.path).toBe("/auth/backchannel-logout");
+      expect(delivery.contentType).toBe("application/x-www-form-urlencoded");
+      const logoutToken = delivery.body.get("logout_token")!;
+      expect(decodeProtectedHeader(logoutToken).typ).toBe("logout+jwt");
+      const { payload } = await jwtVerify(logoutToken, jwks, { issuer: test.config.issuer, audience: test.config.clientId });
+      expect(payload).toMatchObject({ sub: alice.sub, events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
+      delivered.push(payload.sid);
+    }
+    expect(delivered.sort()).toEqual([...sids].sort());
+
+    for (const { tokens } of [first, second]) expect((await refresh(tokens.refresh_token!)).body.error).toBe("invalid_grant");
+    const again = await first.browser.follow(authorizationRequest(test).url, test.config.issuer);
+    expect(again.leftTo).toBeUndefined();
+    expect(await again.response.text()).toContain('name="password"');
+
+    expect((await refresh(bobs.tokens.refresh_token!)).status).toBe(200);
+    const bobAgain = await authorize(test, bobs.browser, authorizationRequest(test));
+    expect(bobAgain.searchParams.get("code")).toBeTruthy();
+
+    expect(await (await hook("POST", "end-session", { sub: alice.sub })).json()).toEqual({
+      sessions: 0,
+      delivered: 0,
+      failed: 0,
+    });
+  });
+
+  it("reports a delivery the web app refuses, and still ends the session", async () => {
+    const { tokens } = await signIn(test);
+    test.answerBackchannelWith(400);
+
+    const response = await hook("POST", "end-session", { sub: alice.sub });
+    expect(await response.json()).toEqual({ sessions: 1, delivered: 0, failed: 1 });
+    expect(test.backchannelDeliveries).toHaveLength(1);
+    expect((await refresh(tokens.refresh_token!)).body.error).toBe("invalid_grant");
+  });
+
+  it("requires a subject", async () => {
+    expect((await hook("POST", "end-session")).status).toBe(400);
+  });
+});
+
+describe("outage", () => {
+  it("drops every request but the hooks' own without a response, until lifted", async () => {
+    const { tokens, browser } = await signIn(test);
+    expect((await discovery()).status).toBe(200);
+    expect(await (await hook("GET", "outage")).json()).toEqual({ down: false });
+
+    const down = await hook("POST", "outage", { down: "1" });
+    expect(down.status).toBe(204);
+    expect(await (await hook("GET", "outage")).json()).toEqual({ down: true });
+
+    // Both on the connection kept alive from before and on a new one.
+    await expect(discovery()).rejects.toThrow(TypeError);
+    await expect(discovery()).rejects.toThrow(TypeError);
+    await expect(refresh(tokens.refresh_token!)).rejects.toThrow(TypeError);
+    await expect(browser.request(authorizationRequest(test).url)).rejects.toThrow(TypeError);
+    expect(await stats({ sub: alice.sub })).toEqual({ refreshGrants: 0, codeGrants: 1, refreshFailures: 0 });
+
+    expect((await hook("POST", "outage", { down: "0" })).status).toBe(204);
+    expect((await discovery()).status).toBe(200);
+    expect((await refresh(tokens.refresh_token!)).status).toBe(200);
+  });
+
+  it("refuses a state other than 1 or 0", async () => {
+    for (const value of ["", "true", "2"]) {
+      expect((await hook("POST", "outage", { down: value })).status).toBe(400);
+    }
+    expect((await hook("POST", "outage")).status).toBe(400);
+    expect(await (await hook("GET", "outage")).json()).toEqual({ down: false });
+  });
+});
+
+describe("routing", () => {
+  it("answers unknown hooks with 404 and wrong methods with 405 and the allowed ones", async () => {
+    for (const name of ["nope", "constructor", "stats/extra", ""]) {
+      const response = await hook("GET", name);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: "not_found" });
+    }
+
+    for (const [method, name, allow] of [
+      ["POST", "tokens", "GET"],
+      ["POST", "stats", "GET"],
+      ["GET", "revoke", "POST"],
+      ["GET", "end-session", "POST"],
+      ["DELETE", "outage", "GET, POST"],
+    ] as const) {
+      const response = await hook(method, name, { sub: alice.sub });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe(allow);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(await response.json()).toEqual({ error: "method_not_allowed" });
+    }
+  });
+});
