@@ -71,7 +71,13 @@ function buildAuthConfig(): NextAuthConfig {
       async jwt({ token, account }) {
         if (!account) return token;
         const claims = await verifyIdToken(account.id_token ?? "");
-        const session = newSession({ tokens: account, claims, nowSeconds: Math.floor(Date.now() / 1000), maxAge: config.sessionMaxAge });
+        const session = newSession({
+          tokens: account,
+          claims,
+          nowSeconds: Math.floor(Date.now() / 1000),
+          maxAge: config.sessionMaxAge,
+          refreshSkew: config.refreshSkew,
+        });
         return session as unknown as JWT;
       },
       // Auth.js's own session endpoint is not routed (see app/auth/[...nextauth]); this keeps it token-free regardless.

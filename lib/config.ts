@@ -24,6 +24,8 @@ export interface Config {
   redisUrl: URL | undefined;
   /** Absolute session lifetime in seconds, counted from sign-in. */
   sessionMaxAge: number;
+  /** Refresh the access token this many seconds before it expires (less for very short tokens). */
+  refreshSkew: number;
   /** Timeout for every call to the IdP, in milliseconds. */
   idpTimeoutMs: number;
   /** Timeout for every call to the downstream API, in milliseconds. */
@@ -40,6 +42,8 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+import { DEFAULT_REFRESH_SKEW } from "./refresh-policy";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -84,6 +88,7 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     apiAudience,
     redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim()) : undefined,
     sessionMaxAge: readSeconds(env, "SESSION_MAX_AGE", 8 * 60 * 60),
+    refreshSkew: readSeconds(env, "REFRESH_SKEW", DEFAULT_REFRESH_SKEW),
     idpTimeoutMs: readSeconds(env, "IDP_TIMEOUT", 5) * 1000,
     apiTimeoutMs: readSeconds(env, "API_TIMEOUT", 10) * 1000,
   };

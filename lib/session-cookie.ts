@@ -47,11 +47,36 @@ export function joinChunks(name: string, cookies: Iterable<CookieLike>): string 
   return chunks.join("");
 }
 
+/** Whether `cookieName` is the chunked cookie `name` or one of its chunks. */
+export function isChunkOf(name: string, cookieName: string): boolean {
+  return cookieName === name || cookieName.startsWith(`${name}.`);
+}
+
 /** Names of every cookie that belongs to the chunked cookie `name`, for clearing them all. */
 export function chunkNames(name: string, cookies: Iterable<CookieLike>): string[] {
   const names: string[] = [];
-  for (const cookie of cookies) {
-    if (cookie.name === name || cookie.name.startsWith(`${name}.`)) names.push(cookie.name);
-  }
+  for (const cookie of cookies) if (isChunkOf(name, cookie.name)) names.push(cookie.name);
   return names;
+}
+
+/** Room for one chunk's value: a cookie is at most 4096 bytes, name and attributes included. */
+export const CHUNK_SIZE = 3900;
+
+export interface CookieWrites {
+  set: CookieLike[];
+  /** Chunks the browser holds that the new value does not use: they must be deleted, or they would be joined in. */
+  clear: string[];
+}
+
+/** The cookies that store `value` under the chunked cookie `name`, replacing what `existing` holds. */
+export function chunkCookie(name: string, value: string, existing: Iterable<CookieLike>): CookieWrites {
+  const set: CookieLike[] =
+    value.length <= CHUNK_SIZE
+      ? [{ name, value }]
+      : Array.from({ length: Math.ceil(value.length / CHUNK_SIZE) }, (_, i) => ({
+          name: `${name}.${i}`,
+          value: value.slice(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE),
+        }));
+  const written = new Set(set.map((cookie) => cookie.name));
+  return { set, clear: chunkNames(name, existing).filter((old) => !written.has(old)) };
 }

@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createSessionCodec } from "./session-codec";
-import { SessionError, newSession, parseSession, sessionPayload, toPublicSession, type NewSessionInput, type Session } from "./session";
+import { SessionError, newSession, parseSession, sessionPayload, toPublicSession, withRefreshedTokens, type NewSessionInput, type Session } from "./session";
 
 const NOW = 1_893_456_000; // 2030-01-01T00:00:00Z
 const MAX_AGE = 8 * 60 * 60;
@@ -39,6 +39,7 @@ describe("newSession", () => {
       email: "alice@example.com",
       accessToken: ACCESS_TOKEN,
       accessTokenExpiresAt: NOW + 300,
+      refreshAt: NOW + 240,
       refreshToken: REFRESH_TOKEN,
       idToken: ID_TOKEN,
       expiresAt: NOW + MAX_AGE,
@@ -110,6 +111,46 @@ describe("newSession", () => {
   });
 });
 
+describe("newSession's refresh time", () => {
+  it("is 60 seconds before expiry for a 5-minute token", () => {
+    expect(newSession(input()).refreshAt).toBe(NOW + 240);
+  });
+
+  it("is a quarter of the lifetime early for a very short token", () => {
+    const session = newSession(input({ tokens: { access_token: ACCESS_TOKEN, expires_at: NOW + 8 } }));
+    expect(session.refreshAt).toBe(NOW + 6);
+  });
+
+  it("follows a configured skew", () => {
+    expect(newSession(input({ refreshSkew: 30 })).refreshAt).toBe(NOW + 270);
+  });
+});
+
+describe("withRefreshedTokens", () => {
+  const session = newSession(input());
+  const LATER = NOW + 250;
+
+  it("takes the new access token, its expiry and the rotated refresh token", () => {
+    const next = withRefreshedTokens(session, { access_token: "at-2", refresh_token: "rt-2", expires_at: LATER + 300 }, LATER);
+    expect(next).toMatchObject({ accessToken: "at-2", accessTokenExpiresAt: LATER + 300, refreshAt: LATER + 240, refreshToken: "rt-2" });
+  });
+
+  it("keeps the refresh token and ID token when the IdP does not send new ones", () => {
+    const next = withRefreshedTokens(session, { access_token: "at-2", expires_at: LATER + 300 }, LATER);
+    expect(next.refreshToken).toBe(REFRESH_TOKEN);
+    expect(next.idToken).toBe(ID_TOKEN);
+  });
+
+  it("never moves the session's end or who it belongs to", () => {
+    const next = withRefreshedTokens(session, { access_token: "at-2", refresh_token: "rt-2", id_token: "id-2", expires_at: LATER + 300 }, LATER);
+    expect(next).toMatchObject({ sub: session.sub, sid: session.sid, name: session.name, email: session.email, expiresAt: session.expiresAt, idToken: "id-2" });
+  });
+
+  it("refuses a response without an access token", () => {
+    expect(() => withRefreshedTokens(session, { refresh_token: "rt-2" }, LATER)).toThrow(SessionError);
+  });
+});
+
 describe("parseSession", () => {
   const session: Session = newSession(input());
 
@@ -132,18 +173,20 @@ describe("parseSession", () => {
   });
 
   it.each([
-    ["no sub", { accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
-    ["a numeric sub", { sub: 1, accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
-    ["no access token", { sub: "alice", accessTokenExpiresAt: NOW, exp: NOW }],
-    ["an access-token expiry as a string", { sub: "alice", accessToken: "a", accessTokenExpiresAt: String(NOW), exp: NOW }],
-    ["no exp", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW }],
+    ["no sub", { accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
+    ["a numeric sub", { sub: 1, accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
+    ["no access token", { sub: "alice", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
+    ["an access-token expiry as a string", { sub: "alice", accessToken: "a", accessTokenExpiresAt: String(NOW), refreshAt: NOW, exp: NOW }],
+    ["no refresh time", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
+    ["no exp", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW }],
     ["an empty object", {}],
   ])("returns null for a payload with %s", (_name, payload) => {
     expect(parseSession(payload)).toBeNull();
   });
 
   it("drops optional fields of the wrong type", () => {
-    const parsed = parseSession({ sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW, refreshToken: 5, idToken: {} });
+    const parsed = parseSession({ sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW, refreshToken: 5, idToken: {} });
+    expect(parsed).not.toBeNull();
     expect(parsed?.refreshToken).toBeUndefined();
     expect(parsed?.idToken).toBeUndefined();
   });

@@ -5,6 +5,7 @@
  * no token through. Edge-safe and pure: the clock is a parameter.
  */
 import { decodeJwt } from "jose";
+import { DEFAULT_REFRESH_SKEW, refreshTime } from "./refresh-policy";
 
 export interface Session {
   sub: string;
@@ -15,6 +16,8 @@ export interface Session {
   accessToken: string;
   /** Seconds since the epoch. */
   accessTokenExpiresAt: number;
+  /** When the middleware refreshes the access token, seconds since the epoch (see refresh-policy). */
+  refreshAt: number;
   refreshToken?: string;
   /** Kept only as `id_token_hint` for RP-initiated logout. */
   idToken?: string;
@@ -53,6 +56,7 @@ export interface NewSessionInput {
   claims: { sub?: unknown; sid?: unknown; name?: unknown; email?: unknown };
   nowSeconds: number;
   maxAge: number;
+  refreshSkew?: number;
 }
 
 const optionalString = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
@@ -69,31 +73,50 @@ function accessTokenExpiry(tokens: TokenSet): number {
   throw new SessionError("missing_expiry", "The token response gave no expires_in and the access token is not a JWT with exp");
 }
 
-export function newSession({ tokens, claims, nowSeconds, maxAge }: NewSessionInput): Session {
+export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = DEFAULT_REFRESH_SKEW }: NewSessionInput): Session {
   const sub = optionalString(claims.sub);
   if (!sub) throw new SessionError("missing_subject", "The ID token has no sub claim");
   if (!tokens.access_token) throw new SessionError("missing_access_token", "The token response has no access_token");
   // A session must not outlive the refresh token that keeps it alive, where the IdP says how long that is.
   const refreshLimit = tokens.refresh_expires_in ? nowSeconds + tokens.refresh_expires_in : Infinity;
+  const accessTokenExpiresAt = accessTokenExpiry(tokens);
   return {
     sub,
     sid: optionalString(claims.sid),
     name: optionalString(claims.name),
     email: optionalString(claims.email),
     accessToken: tokens.access_token,
-    accessTokenExpiresAt: accessTokenExpiry(tokens),
+    accessTokenExpiresAt,
+    refreshAt: refreshTime(nowSeconds, accessTokenExpiresAt, refreshSkew),
     refreshToken: optionalString(tokens.refresh_token),
     idToken: optionalString(tokens.id_token),
     expiresAt: Math.min(nowSeconds + maxAge, refreshLimit),
   };
 }
 
+/**
+ * The session after a refresh: new access token, the rotated refresh token where the IdP rotated it,
+ * the newest ID token. Who the user is and when the session ends do not change.
+ */
+export function withRefreshedTokens(session: Session, tokens: TokenSet, nowSeconds: number, refreshSkew: number = DEFAULT_REFRESH_SKEW): Session {
+  if (!tokens.access_token) throw new SessionError("missing_access_token", "The refresh response has no access_token");
+  const accessTokenExpiresAt = accessTokenExpiry(tokens);
+  return {
+    ...session,
+    accessToken: tokens.access_token,
+    accessTokenExpiresAt,
+    refreshAt: refreshTime(nowSeconds, accessTokenExpiresAt, refreshSkew),
+    refreshToken: optionalString(tokens.refresh_token) ?? session.refreshToken,
+    idToken: optionalString(tokens.id_token) ?? session.idToken,
+  };
+}
+
 /** A session from an opened cookie payload, or `null` when its shape is not one this app writes. */
 export function parseSession(payload: Record<string, unknown> | null): Session | null {
   if (!payload) return null;
-  const { sub, accessToken, accessTokenExpiresAt, exp } = payload;
+  const { sub, accessToken, accessTokenExpiresAt, refreshAt, exp } = payload;
   if (typeof sub !== "string" || typeof accessToken !== "string") return null;
-  if (typeof accessTokenExpiresAt !== "number" || typeof exp !== "number") return null;
+  if (typeof accessTokenExpiresAt !== "number" || typeof refreshAt !== "number" || typeof exp !== "number") return null;
   return {
     sub,
     sid: optionalString(payload.sid),
@@ -101,6 +124,7 @@ export function parseSession(payload: Record<string, unknown> | null): Session |
     email: optionalString(payload.email),
     accessToken,
     accessTokenExpiresAt,
+    refreshAt,
     refreshToken: optionalString(payload.refreshToken),
     idToken: optionalString(payload.idToken),
     expiresAt: exp,

@@ -1,11 +1,15 @@
 import { redirect } from "next/navigation";
+import { fetchApiIdentity } from "@/lib/api-identity";
 import { getSession } from "@/lib/server-session";
 import { Notes } from "./notes";
+import { SessionTiming } from "./session-timing";
 
 export default async function Dashboard() {
   const session = await getSession();
   // The middleware already sent signed-out visitors to sign-in; this covers a cookie that expired in between.
   if (!session) redirect("/auth/login?returnTo=/dashboard");
+  // Rendered on the server with the token the middleware just checked (and refreshed, if it was due).
+  const identity = await fetchApiIdentity(session.accessToken);
 
   return (
     <section className="space-y-8">
@@ -22,6 +26,12 @@ export default async function Dashboard() {
           </button>
         </form>
       </div>
+      <SessionTiming accessTokenExpiresAt={session.accessTokenExpiresAt * 1000} sessionExpiresAt={session.expiresAt * 1000} />
+      <p className="text-sm text-slate-600" data-testid="api-identity" data-token-exp={identity?.exp ?? ""}>
+        {identity
+          ? `The notes API accepts your access token (scopes: ${identity.scopes.join(", ")}).`
+          : "The notes API could not confirm your access token right now."}
+      </p>
       <Notes />
     </section>
   );

@@ -12,7 +12,7 @@ import { idpMetadata } from "@/lib/idp";
 import { jsonError, NO_STORE } from "@/lib/json-response";
 import { logError } from "@/lib/log";
 import { getSession } from "@/lib/server-session";
-import { chunkNames, COOKIE_NAMES } from "@/lib/session-cookie";
+import { clearSessionCookies } from "@/lib/session-response";
 
 export async function POST(request: NextRequest): Promise<Response> {
   const { authUrl, clientId } = getConfig();
@@ -37,9 +37,5 @@ export async function POST(request: NextRequest): Promise<Response> {
     signedOut.searchParams.set("incomplete", "idp");
   }
 
-  const response = NextResponse.redirect(location, { status: 303, headers: NO_STORE });
-  for (const name of chunkNames(COOKIE_NAMES.session, request.cookies.getAll())) {
-    response.cookies.set(name, "", { path: "/", secure: true, httpOnly: true, sameSite: "lax", maxAge: 0 });
-  }
-  return response;
+  return clearSessionCookies(request, NextResponse.redirect(location, { status: 303, headers: NO_STORE }));
 }

@@ -1,0 +1,40 @@
+/**
+ * How the middleware hands a changed session on: to the browser (Set-Cookie) and, in the same
+ * request, to the Server Components, route handlers and Server Actions behind it (the request's
+ * `cookie` header is rewritten), so they read the new tokens and never refresh again themselves.
+ * Edge-safe.
+ */
+import { NextResponse, type NextRequest } from "next/server";
+import { sealSession } from "./sealed-session";
+import type { Session } from "./session";
+import { chunkCookie, chunkNames, COOKIE_NAMES, isChunkOf, type CookieLike } from "./session-cookie";
+
+const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
+
+function cookieHeader(cookies: CookieLike[]): string {
+  return cookies.map(({ name, value }) => `${name}=${value}`).join("; ");
+}
+
+/** Continue the request with `session` in place of the one it carried, and store it in the browser. */
+export async function continueWithSession(request: NextRequest, session: Session): Promise<NextResponse> {
+  const existing = request.cookies.getAll();
+  const { set, clear } = chunkCookie(COOKIE_NAMES.session, await sealSession(session), existing);
+  const others = existing.filter((cookie) => !isChunkOf(COOKIE_NAMES.session, cookie.name));
+
+  const headers = new Headers(request.headers);
+  headers.set("cookie", cookieHeader([...others, ...set]));
+  const response = NextResponse.next({ request: { headers } });
+  response.headers.set("cache-control", "no-store");
+  const expires = new Date(session.expiresAt * 1000);
+  for (const cookie of set) response.cookies.set(cookie.name, cookie.value, { ...COOKIE_OPTIONS, expires });
+  for (const name of clear) response.cookies.set(name, "", { ...COOKIE_OPTIONS, maxAge: 0 });
+  return response;
+}
+
+/** Delete every session cookie chunk the browser sent. */
+export function clearSessionCookies<R extends Response>(request: NextRequest, response: R): R {
+  for (const name of chunkNames(COOKIE_NAMES.session, request.cookies.getAll())) {
+    response.headers.append("set-cookie", `${name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`);
+  }
+  return response;
+}

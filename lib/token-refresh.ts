@@ -1,0 +1,74 @@
+/**
+ * Exchanges the session's refresh token for new tokens at the IdP's token endpoint (RFC 6749 §6).
+ *
+ * Request and response processing go through oauth4webapi; this module only maps the outcome onto the
+ * session, and every failure onto a `RefreshError` whose `code` tells the caller what to do:
+ * - `invalid_grant`: the IdP refused the refresh token (revoked, expired, reused): the session is over;
+ * - `idp_unreachable`: network error, timeout or a 5xx: transient, try again on a later request;
+ * - `refresh_failed`: any other refusal or malformed answer; logged, and handled as transient.
+ * Edge-safe.
+ */
+import * as oauth from "oauth4webapi";
+import { idpRequestOptions } from "./oidc-discovery";
+import { withRefreshedTokens, type Session } from "./session";
+
+export type RefreshErrorCode = "invalid_grant" | "idp_unreachable" | "refresh_failed";
+
+export class RefreshError extends Error {
+  constructor(
+    readonly code: RefreshErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "RefreshError";
+  }
+}
+
+export interface RefreshOptions {
+  metadata: () => Promise<oauth.AuthorizationServer>;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+  refreshSkew?: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+function classify(error: unknown): RefreshError {
+  if (error instanceof RefreshError) return error;
+  if (error instanceof oauth.ResponseBodyError) {
+    if (error.error === "invalid_grant") return new RefreshError("invalid_grant", "The IdP refused the refresh token", { cause: error });
+    if (error.status >= 500) return new RefreshError("idp_unreachable", `The IdP's token endpoint failed (${error.status})`, { cause: error });
+    return new RefreshError("refresh_failed", `The IdP refused the refresh: ${error.error}`, { cause: error });
+  }
+  // fetch rejects with a TypeError on network errors, and a DOMException on timeout or abort.
+  if (error instanceof TypeError || error instanceof DOMException) {
+    return new RefreshError("idp_unreachable", "The IdP could not be reached", { cause: error });
+  }
+  // A non-OAuth error answer (a proxy's 502 page, say) carries the response as its cause.
+  if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response && error.cause.status >= 500) {
+    return new RefreshError("idp_unreachable", `The IdP's token endpoint failed (${error.cause.status})`, { cause: error });
+  }
+  return new RefreshError("refresh_failed", "The IdP's refresh response was not usable", { cause: error });
+}
+
+export async function refreshSession(session: Session, options: RefreshOptions): Promise<Session> {
+  const { clientId, clientSecret, refreshSkew, now = Date.now } = options;
+  if (!session.refreshToken) throw new RefreshError("invalid_grant", "The session has no refresh token");
+  try {
+    const as = await options.metadata();
+    const client: oauth.Client = { client_id: clientId };
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretBasic(clientSecret), session.refreshToken, idpRequestOptions(options));
+    const result = await oauth.processRefreshTokenResponse(as, client, response);
+    // OIDC Core §12.2: a refreshed ID token must name the same user.
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    if (claims && claims.sub !== session.sub) throw new RefreshError("refresh_failed", "The refreshed ID token names another subject");
+    const nowSeconds = Math.floor(now() / 1000);
+    const expiresAt = typeof result.expires_in === "number" ? nowSeconds + result.expires_in : undefined;
+    return withRefreshedTokens(session, { ...result, expires_at: expiresAt }, nowSeconds, refreshSkew);
+  } catch (error) {
+    throw classify(error);
+  }
+}
