@@ -1,11 +1,14 @@
 /**
- * Edge middleware: the one place where sessions are refreshed. Everything behind it only reads.
+ * Edge middleware: security headers on every page, and the one place where sessions are refreshed.
+ * Everything behind it only reads.
  *
- * 1. `/api/*`: the anti-forgery check (403 JSON, never a redirect).
- * 2. Read the session. None: pages go straight to sign-in; data routes answer 401 themselves.
- * 3. Keep the access token fresh, and hand a refreshed session to both the browser and this request.
- * 4. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP
- *    keeps the session, serving with the current token while it lasts, then 503.
+ * 1. A fresh CSP nonce for this response (Next.js reads it from the request's CSP header).
+ * 2. `/api/*`: the anti-forgery check (403 JSON, never a redirect).
+ * 3. Signed-in area and data routes: read the session. None (or unreadable, which is cleared): pages go
+ *    straight to sign-in, data requests get 401 JSON.
+ * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request.
+ * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP keeps
+ *    the session, serving with the current token while it lasts, then 503.
  * Imports only edge-safe modules (Web APIs, jose, oauth4webapi).
  */
 import { NextResponse, type NextRequest } from "next/server";
@@ -14,30 +17,51 @@ import { checkCsrf } from "@/lib/csrf";
 import { json, jsonError, unauthenticated } from "@/lib/json-response";
 import { logError, logInfo } from "@/lib/log";
 import { readSession } from "@/lib/sealed-session";
+import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
+import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
 import { keepSessionFresh } from "@/lib/session-refresher";
 import { clearSessionCookies, continueWithSession } from "@/lib/session-response";
 import { unavailablePage } from "@/lib/unavailable-page";
 
 export async function middleware(request: NextRequest): Promise<Response> {
+  const { authUrl, issuer, production } = getConfig();
+  const https = authUrl.protocol === "https:";
+  const csp = contentSecurityPolicy({ nonce: newNonce(), idpOrigin: new URL(issuer).origin, development: !production, https });
+  const headers = new Headers(request.headers);
+  headers.set("content-security-policy", csp);
+
+  const response = await gate(request, headers);
+  response.headers.set("content-security-policy", csp);
+  if (https) response.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
+  return response;
+}
+
+async function gate(request: NextRequest, headers: Headers): Promise<Response> {
+  const { pathname } = request.nextUrl;
   const wantsJson = isDataRequest(request);
 
-  if (request.nextUrl.pathname.startsWith("/api/")) {
+  if (pathname.startsWith("/api/")) {
     const csrf = checkCsrf(request.method, request.headers, getConfig().authUrl.origin);
     if (!csrf.ok) return jsonError(403, csrf.reason, "This request is missing its anti-forgery proof.");
   }
+  if (!isGuarded(pathname)) return NextResponse.next({ request: { headers } });
 
   const session = await readSession(request.cookies.getAll());
-  if (!session) return wantsJson ? unauthenticated() : redirectToSignIn(request);
+  if (!session) {
+    const answer = wantsJson ? unauthenticated() : redirectToSignIn(request);
+    // A cookie that is there but cannot be opened (tampered, or sealed with a retired secret) is dropped.
+    return joinChunks(COOKIE_NAMES.session, request.cookies.getAll()) ? clearSessionCookies(request, answer) : answer;
+  }
 
   const result = await keepSessionFresh(session);
   switch (result.kind) {
     case "fresh":
-      return NextResponse.next();
+      return NextResponse.next({ request: { headers } });
     case "refreshed":
-      return continueWithSession(request, result.session);
+      return continueWithSession(request, headers, result.session);
     case "degraded":
       logError("refresh", "the IdP could not renew the access token; serving with the current one", result.error);
-      return result.changed ? continueWithSession(request, result.session) : NextResponse.next();
+      return result.changed ? continueWithSession(request, headers, result.session) : NextResponse.next({ request: { headers } });
     case "ended":
       logInfo("refresh", `session ended: ${result.error.message}`);
       return clearSessionCookies(request, wantsJson ? json({ error: "session_expired", reason: result.error.code }, 401) : redirectToSignIn(request));
@@ -45,6 +69,11 @@ export async function middleware(request: NextRequest): Promise<Response> {
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.") : unavailablePage();
   }
+}
+
+/** The signed-in area and the BFF's data routes: where a session is needed, and kept fresh. */
+function isGuarded(pathname: string): boolean {
+  return pathname === "/dashboard" || pathname.startsWith("/dashboard/") || pathname.startsWith("/api/");
 }
 
 /** Data requests (route handlers, RSC payloads, Server Actions) get JSON answers; only navigations are redirected. */
@@ -58,16 +87,16 @@ function redirectToSignIn(request: NextRequest): NextResponse {
   return NextResponse.redirect(signIn, { status: 303, headers: { "cache-control": "no-store" } });
 }
 
-// Next.js reads this statically: literals only. Prefetches are skipped: they are not the user's request.
+// Next.js reads this statically: literals only. Everything but static files; prefetches are not the
+// user's request, and they neither need a nonce nor should they spend a refresh.
 export const config = {
   matcher: [
     {
-      source: "/dashboard/:path*",
+      source: "/((?!_next/static|_next/image|favicon.ico).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },
       ],
     },
-    { source: "/api/:path*" },
   ],
 };

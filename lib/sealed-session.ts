@@ -1,10 +1,25 @@
 /**
- * The app's one session codec, and reading the session from request cookies. Edge-safe.
+ * The app's one session codec, and reading and sealing the session cookie. Edge-safe.
  */
 import { getConfig } from "./config";
+import { logInfo } from "./log";
 import { createSessionCodec, type SessionCodec } from "./session-codec";
-import { COOKIE_NAMES, joinChunks, type CookieLike } from "./session-cookie";
+import { CHUNK_SIZE, COOKIE_NAMES, joinChunks, type CookieLike } from "./session-cookie";
 import { parseSession, sessionPayload, type Session } from "./session";
+
+/**
+ * The cookie budget: four chunks, about 16 KB. Every request to the app carries the session, and
+ * servers commonly refuse request headers much past 16 KB.
+ */
+export const MAX_SEALED_LENGTH = 4 * CHUNK_SIZE;
+
+export class SessionTooLargeError extends Error {
+  readonly code = "session_too_large";
+  constructor(length: number) {
+    super(`The sealed session is ${length} characters, over the ${MAX_SEALED_LENGTH} budget: the IdP's tokens are too large for a cookie session`);
+    this.name = "SessionTooLargeError";
+  }
+}
 
 let codec: SessionCodec | undefined;
 
@@ -20,6 +35,16 @@ export async function readSession(cookies: Iterable<CookieLike>): Promise<Sessio
   return parseSession(await sessionCodec().open(sealed));
 }
 
-export function sealSession(session: Session): Promise<string> {
-  return sessionCodec().seal(sessionPayload(session), session.expiresAt);
+/**
+ * Seals with the newest secret. Over budget, the ID token goes first: it only serves as a hint at
+ * sign-out, which then asks the user to confirm instead. Still over budget: refused, never truncated.
+ */
+export async function sealSession(session: Session): Promise<string> {
+  const sealed = await sessionCodec().seal(sessionPayload(session), session.expiresAt);
+  if (sealed.length <= MAX_SEALED_LENGTH) return sealed;
+  if (session.idToken) {
+    logInfo("session", `sealed session over budget (${sealed.length} characters): keeping it without the ID token`);
+    return sealSession({ ...session, idToken: undefined });
+  }
+  throw new SessionTooLargeError(sealed.length);
 }

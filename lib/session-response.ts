@@ -11,17 +11,20 @@ import { chunkCookie, chunkNames, COOKIE_NAMES, isChunkOf, type CookieLike } fro
 
 const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
 
+/** `request.cookies` holds decoded values: encode them again, as Next.js's own `RequestCookies` does. */
 function cookieHeader(cookies: CookieLike[]): string {
-  return cookies.map(({ name, value }) => `${name}=${value}`).join("; ");
+  return cookies.map(({ name, value }) => `${name}=${encodeURIComponent(value)}`).join("; ");
 }
 
-/** Continue the request with `session` in place of the one it carried, and store it in the browser. */
-export async function continueWithSession(request: NextRequest, session: Session): Promise<NextResponse> {
+/**
+ * Continue the request with `session` in place of the one it carried, and store it in the browser.
+ * `headers` are the request headers the app behind will see; their `cookie` is rewritten.
+ */
+export async function continueWithSession(request: NextRequest, headers: Headers, session: Session): Promise<NextResponse> {
   const existing = request.cookies.getAll();
   const { set, clear } = chunkCookie(COOKIE_NAMES.session, await sealSession(session), existing);
   const others = existing.filter((cookie) => !isChunkOf(COOKIE_NAMES.session, cookie.name));
 
-  const headers = new Headers(request.headers);
   headers.set("cookie", cookieHeader([...others, ...set]));
   const response = NextResponse.next({ request: { headers } });
   response.headers.set("cache-control", "no-store");
