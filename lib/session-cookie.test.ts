@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COOKIE_NAMES, chunkNames, joinChunks } from "./session-cookie";
+import { CHUNK_SIZE, COOKIE_NAMES, chunkCookie, chunkNames, isChunkOf, joinChunks } from "./session-cookie";
 
 const NAME = COOKIE_NAMES.session;
 const cookie = (name: string, value: string) => ({ name, value });
@@ -99,5 +99,104 @@ describe("chunkNames", () => {
 
   it("returns an empty list when there is no such cookie", () => {
     expect(chunkNames(NAME, [cookie("theme", "dark")])).toEqual([]);
+  });
+});
+
+describe("isChunkOf", () => {
+  it("accepts the unchunked cookie itself", () => {
+    expect(isChunkOf(NAME, NAME)).toBe(true);
+  });
+
+  it("accepts a numbered chunk", () => {
+    expect(isChunkOf(NAME, `${NAME}.3`)).toBe(true);
+  });
+
+  it("rejects a cookie whose name merely starts with the same text", () => {
+    expect(isChunkOf(NAME, `${NAME}-old`)).toBe(false);
+    expect(isChunkOf(NAME, `${NAME}x.0`)).toBe(false);
+  });
+
+  it("rejects an unrelated cookie", () => {
+    expect(isChunkOf(NAME, COOKIE_NAMES.csrf)).toBe(false);
+  });
+});
+
+describe("chunkCookie", () => {
+  /** A value of `length` characters that differ along the way, so a misplaced slice shows. */
+  const valueOf = (length: number) => Array.from({ length }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+
+  it("stores a short value in one cookie with the plain name", () => {
+    expect(chunkCookie(NAME, "short", []).set).toEqual([cookie(NAME, "short")]);
+  });
+
+  it("stores a value of exactly CHUNK_SIZE characters in one cookie", () => {
+    const value = valueOf(CHUNK_SIZE);
+    expect(chunkCookie(NAME, value, []).set).toEqual([cookie(NAME, value)]);
+  });
+
+  it("clears nothing when the browser holds no such cookie", () => {
+    expect(chunkCookie(NAME, "short", [cookie("theme", "dark")]).clear).toEqual([]);
+  });
+
+  it("does not clear the plain cookie it is rewriting", () => {
+    expect(chunkCookie(NAME, "short", [cookie(NAME, "old")]).clear).toEqual([]);
+  });
+
+  it("clears every old chunk when a short value replaces a chunked one", () => {
+    const existing = [cookie(`${NAME}.0`, "a"), cookie(`${NAME}.1`, "b"), cookie("theme", "dark")];
+    expect(chunkCookie(NAME, "short", existing).clear).toEqual([`${NAME}.0`, `${NAME}.1`]);
+  });
+
+  it("splits a 10 000-character value into name.0, name.1, name.2", () => {
+    const { set } = chunkCookie(NAME, valueOf(10_000), []);
+    expect(set.map((c) => c.name)).toEqual([`${NAME}.0`, `${NAME}.1`, `${NAME}.2`]);
+  });
+
+  it("keeps every chunk within CHUNK_SIZE", () => {
+    const { set } = chunkCookie(NAME, valueOf(10_000), []);
+    for (const chunk of set) expect(chunk.value.length).toBeLessThanOrEqual(CHUNK_SIZE);
+  });
+
+  it("splits one character over CHUNK_SIZE into two chunks", () => {
+    const { set } = chunkCookie(NAME, valueOf(CHUNK_SIZE + 1), []);
+    expect(set.map((c) => c.value.length)).toEqual([CHUNK_SIZE, 1]);
+  });
+
+  it("gives back the original value when its chunks are joined", () => {
+    const value = valueOf(10_000);
+    expect(joinChunks(NAME, chunkCookie(NAME, value, []).set)).toBe(value);
+  });
+
+  it("gives back the original value when the chunks are joined alongside unrelated cookies", () => {
+    const value = valueOf(10_000);
+    const cookies = [cookie("theme", "dark"), ...chunkCookie(NAME, value, []).set, cookie(COOKIE_NAMES.csrf, "x")];
+    expect(joinChunks(NAME, cookies)).toBe(value);
+  });
+
+  it("clears the stale name.2 and the plain name when going from 3 chunks to 2", () => {
+    const existing = [cookie(NAME, "stray"), cookie(`${NAME}.0`, "a"), cookie(`${NAME}.1`, "b"), cookie(`${NAME}.2`, "c")];
+    const { set, clear } = chunkCookie(NAME, valueOf(2 * CHUNK_SIZE), existing);
+    expect(set.map((c) => c.name)).toEqual([`${NAME}.0`, `${NAME}.1`]);
+    expect(clear.sort()).toEqual([NAME, `${NAME}.2`].sort());
+  });
+
+  it("clears the plain cookie when a chunked value replaces it", () => {
+    const { clear } = chunkCookie(NAME, valueOf(10_000), [cookie(NAME, "old")]);
+    expect(clear).toEqual([NAME]);
+  });
+
+  it("leaves cookies of other names alone", () => {
+    const existing = [cookie(`${NAME}-old`, "x"), cookie(COOKIE_NAMES.csrf, "y"), cookie("theme", "dark")];
+    expect(chunkCookie(NAME, valueOf(10_000), existing).clear).toEqual([]);
+  });
+
+  it("writes cookies that, after the stale ones are cleared, join to the new value", () => {
+    const value = valueOf(2 * CHUNK_SIZE);
+    const existing = [cookie(`${NAME}.0`, "a"), cookie(`${NAME}.1`, "b"), cookie(`${NAME}.2`, "c")];
+    const { set, clear } = chunkCookie(NAME, value, existing);
+    const jar = new Map(existing.map((c) => [c.name, c.value]));
+    for (const c of set) jar.set(c.name, c.value);
+    for (const name of clear) jar.delete(name);
+    expect(joinChunks(NAME, Array.from(jar, ([name, v]) => cookie(name, v)))).toBe(value);
   });
 });

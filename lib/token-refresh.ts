@@ -40,7 +40,6 @@ function classify(error: unknown): RefreshError {
   if (error instanceof RefreshError) return error;
   if (error instanceof oauth.ResponseBodyError) {
     if (error.error === "invalid_grant") return new RefreshError("invalid_grant", "The IdP refused the refresh token", { cause: error });
-    if (error.status >= 500) return new RefreshError("idp_unreachable", `The IdP's token endpoint failed (${error.status})`, { cause: error });
     return new RefreshError("refresh_failed", `The IdP refused the refresh: ${error.error}`, { cause: error });
   }
   // fetch rejects with a TypeError on network errors, and a DOMException on timeout or abort.
