@@ -1,7 +1,7 @@
 import next from "eslint-config-next/core-web-vitals";
 import nextTypescript from "eslint-config-next/typescript";
 
-export default [
+const config = [
   ...next,
   ...nextTypescript,
   {
@@ -14,3 +14,5 @@ export default [
   },
   { ignores: [".next/**", ".data/**", ".bench/**", "node_modules/**", "test-results/**", "playwright-report/**", "next-env.d.ts"] },
 ];
+
+export default config;
