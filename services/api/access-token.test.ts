@@ -1,14 +1,7 @@
 import { CompactSign, exportSPKI, SignJWT } from "jose";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import {
-  AccessTokenError,
-  MAX_TOKEN_LENGTH,
-  normalizeTokenType,
-  parseAuthorization,
-  verifyAccessToken,
-  type AccessTokenErrorCode,
-  type VerifyAccessTokenOptions,
-} from "./access-token";
+import { parseAuthorization, verifyAccessToken, type VerifyAccessTokenOptions } from "./access-token";
+import { MAX_TOKEN_LENGTH, TokenError, type TokenErrorCode } from "./signed-token";
 import {
   createSigningKey,
   createTestIssuer,
@@ -18,7 +11,7 @@ import {
   TEST_AUDIENCE,
   TEST_ISSUER,
   type TestIssuer,
-} from "./test-issuer";
+} from "./testing/test-issuer";
 
 let issuer: TestIssuer;
 beforeAll(async () => {
@@ -34,12 +27,12 @@ const options = (overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAcces
   ...overrides,
 });
 
-async function rejection(token: string, overrides?: Partial<VerifyAccessTokenOptions>): Promise<AccessTokenErrorCode> {
+async function rejection(token: string, overrides?: Partial<VerifyAccessTokenOptions>): Promise<TokenErrorCode> {
   try {
     await verifyAccessToken(token, options(overrides));
   } catch (error) {
-    expect(error).toBeInstanceOf(AccessTokenError);
-    return (error as AccessTokenError).code;
+    expect(error).toBeInstanceOf(TokenError);
+    return (error as TokenError).code;
   }
   throw new Error("token was accepted");
 }
@@ -71,14 +64,6 @@ describe("parseAuthorization", () => {
   });
 });
 
-describe("normalizeTokenType", () => {
-  it("ignores case and the application/ prefix", () => {
-    expect(normalizeTokenType("application/AT+JWT")).toBe("at+jwt");
-    expect(normalizeTokenType("At+Jwt")).toBe("at+jwt");
-    expect(normalizeTokenType("JWT")).toBe("jwt");
-  });
-});
-
 describe("verifyAccessToken", () => {
   it("returns the claims the API relies on", async () => {
     const token = await issuer.mint({ claims: { sub: "alice", jti: "jti-1" } });
@@ -87,6 +72,7 @@ describe("verifyAccessToken", () => {
       sub: "alice",
       scopes: ["openid", "notes:read", "notes:write"],
       exp: expect.any(Number),
+      iat: expect.any(Number),
       jti: "jti-1",
       sid: "session-alice",
       clientId: "tessera-web",

@@ -1,22 +1,23 @@
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { verifyAccessToken, type VerifyAccessTokenOptions } from "./access-token";
-import { createApi, MAX_BODY_BYTES, type ApiOptions } from "./app";
+import { MAX_BODY_BYTES } from "./app";
 import { openDatabase } from "./database";
-import { createJsonLogger } from "./logger";
-import { createSqliteNotesStore, type NotesStore } from "./notes-store";
+import type { NotesStore } from "./notes-store";
 import type { RevocationStore } from "./revocation-store";
 import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+import { createTestApi, type TestApiOptions } from "./testing/test-api";
 import {
+  BACKCHANNEL_LOGOUT_EVENT,
   createSigningKey,
   createTestIssuer,
   decodeSegment,
   forgeToken,
   nowSeconds,
   TEST_AUDIENCE,
+  TEST_CLIENT,
   TEST_ISSUER,
   type TestIssuer,
-} from "./test-issuer";
+} from "./testing/test-issuer";
 
 let issuer: TestIssuer;
 beforeAll(async () => {
@@ -25,39 +26,7 @@ beforeAll(async () => {
 
 const CHALLENGE_INVALID = /^Bearer realm="tessera-api", error="invalid_token", error_description="[^"]+"$/;
 
-function setup(overrides: Partial<ApiOptions> & { verify?: Partial<VerifyAccessTokenOptions> } = {}) {
-  const { verify, ...api } = overrides;
-  const lines: string[] = [];
-  const db = openDatabase(":memory:");
-  const verifyOptions: VerifyAccessTokenOptions = {
-    getKey: issuer.getKey,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    clockTolerance: 5,
-    acceptedTypes: ["at+jwt"],
-    ...verify,
-  };
-  const notes = createSqliteNotesStore(db);
-  const revocations = createSqliteRevocationStore(db);
-  const app = createApi({
-    verifier: (token) => verifyAccessToken(token, verifyOptions),
-    notes,
-    revocations,
-    log: createJsonLogger((line) => lines.push(line)),
-    maxTokenTtl: 3600,
-    clockTolerance: 5,
-    ...api,
-  });
-
-  const request = (method: string, path: string, init: { token?: string; headers?: HeadersInit; body?: string } = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.token !== undefined) headers.set("Authorization", `Bearer ${init.token}`);
-    if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
-    return app.request(path, { method, headers, body: init.body });
-  };
-  const logs = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { app, request, notes, revocations, lines, logs };
-}
+const setup = (overrides: TestApiOptions = {}) => createTestApi(issuer, overrides);
 
 const alice = (scope = "notes:read notes:write", claims: Record<string, unknown> = {}) =>
   issuer.mint({ claims: { sub: "alice", sid: "session-alice", scope, ...claims } });
@@ -408,21 +377,22 @@ describe("revocation", () => {
     await api.request("POST", "/revocations", { token });
 
     storeClock = (exp + 4) * 1000;
-    expect(await revocations.isRevoked({ jti: "j1" })).toBe(true);
+    expect(await revocations.isRevoked({ jti: "j1", sub: "alice", iat: 0 })).toBe(true);
     storeClock = (exp + 5) * 1000;
-    expect(await revocations.isRevoked({ jti: "j1" })).toBe(false);
+    expect(await revocations.isRevoked({ jti: "j1", sub: "alice", iat: 0 })).toBe(false);
 
     const sessionEnds = Math.floor(clock / 1000) + 600 + 5;
     storeClock = (sessionEnds - 1) * 1000;
-    expect(await revocations.isRevoked({ jti: "later", sid: "s1" })).toBe(true);
+    expect(await revocations.isRevoked({ jti: "later", sid: "s1", sub: "alice", iat: 0 })).toBe(true);
     storeClock = sessionEnds * 1000;
-    expect(await revocations.isRevoked({ jti: "later", sid: "s1" })).toBe(false);
+    expect(await revocations.isRevoked({ jti: "later", sid: "s1", sub: "alice", iat: 0 })).toBe(false);
   });
 
   it("answers 503 on protected routes, and only there, when the store fails", async () => {
     const failing: RevocationStore = {
       isRevoked: () => Promise.reject(new Error("store down")),
       revoke: () => Promise.reject(new Error("store down")),
+      revokeOnce: () => Promise.reject(new Error("store down")),
     };
     const api = setup({ revocations: failing });
     const token = await alice();
@@ -439,11 +409,215 @@ describe("revocation", () => {
     const readOnly: RevocationStore = {
       isRevoked: async () => false,
       revoke: () => Promise.reject(new Error("read-only")),
+      revokeOnce: () => Promise.reject(new Error("read-only")),
     };
     const api = setup({ revocations: readOnly });
     const res = await api.request("POST", "/revocations", { token: await alice() });
     expect(res.status).toBe(503);
     expect(api.logs()).toContainEqual(expect.objectContaining({ event: "revocation_failed" }));
+  });
+});
+
+describe("POST /revocations/logout-token", () => {
+  const logoutToken = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    issuer.mintLogoutToken({ claims, header });
+  const INVALID_LOGOUT = { error: "invalid_request", error_description: expect.any(String) };
+
+  it("ends the session it names: every access token of that session is refused afterwards", async () => {
+    const api = setup();
+    const laptop = [await alice(), await alice()];
+    const phone = await alice(undefined, { sid: "session-alice-phone" });
+    const bobs = await bob();
+    for (const token of laptop) expect((await api.request("GET", "/me", { token })).status).toBe(200);
+
+    const res = await api.postLogoutToken(await logoutToken({ sid: "session-alice" }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.text()).toBe("");
+
+    for (const token of laptop) {
+      const after = await api.request("GET", "/notes", { token });
+      expect(after.status).toBe(401);
+      expect(after.headers.get("WWW-Authenticate")).toMatch(CHALLENGE_INVALID);
+    }
+    expect((await api.request("GET", "/me", { token: phone })).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: bobs })).status).toBe(200);
+    expect(api.logs()).toContainEqual(
+      expect.objectContaining({ event: "logout_token_accepted", sid: "session-alice", sub: "alice" }),
+    );
+  });
+
+  it("without a sid, ends every session of the subject issued so far, and none that start later", async () => {
+    const clock = Date.now() - 10_000;
+    const api = setup({ now: () => clock });
+    const issuedBefore = [
+      await alice(undefined, { iat: nowSeconds() - 20 }),
+      await alice(undefined, { iat: nowSeconds() - 20, sid: "session-alice-phone" }),
+    ];
+    const issuedAfter = await alice(undefined, { sid: "session-alice-new" });
+    const bobs = await bob();
+
+    expect((await api.postLogoutToken(await logoutToken({ sid: undefined }))).status).toBe(200);
+
+    for (const token of issuedBefore) expect((await api.request("GET", "/me", { token })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: issuedAfter })).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: bobs })).status).toBe(200);
+  });
+
+  it("ends only the named session when both sid and sub are given", async () => {
+    const api = setup();
+    const phone = await alice(undefined, { sid: "session-alice-phone" });
+    expect((await api.postLogoutToken(await logoutToken({ sid: "session-alice", sub: "alice" }))).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: await alice() })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: phone })).status).toBe(200);
+  });
+
+  it("keeps the session revoked for the longest token lifetime, and the jti for as long as the token is acceptable", async () => {
+    const clock = Date.now();
+    const calls: Parameters<RevocationStore["revokeOnce"]>[] = [];
+    const inner = createSqliteRevocationStore(openDatabase(":memory:"));
+    const recording: RevocationStore = {
+      ...inner,
+      revokeOnce: (...args) => {
+        calls.push(args);
+        return inner.revokeOnce(...args);
+      },
+    };
+    const api = setup({ revocations: recording, now: () => clock, maxTokenTtl: 600, clockTolerance: 5 });
+    const token = await logoutToken({ jti: "logout-1" });
+    const { iat, exp } = decodeSegment(token.split(".")[1]) as { iat: number; exp: number };
+    await api.postLogoutToken(token);
+    expect(calls).toEqual([
+      [
+        { sid: "session-alice", until: Math.floor(clock / 1000) + 600 + 5 },
+        { jti: "logout-1", until: Math.min(iat + 300 + 5, exp + 5) },
+      ],
+    ]);
+  });
+
+  it("refuses a replayed logout token, but accepts a new one for the same session", async () => {
+    const api = setup();
+    const token = await logoutToken();
+    expect((await api.postLogoutToken(token)).status).toBe(200);
+
+    const replay = await api.postLogoutToken(token);
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toEqual(INVALID_LOGOUT);
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "logout_token_rejected", code: "replayed" }));
+
+    expect((await api.postLogoutToken(await logoutToken())).status).toBe(200);
+  });
+
+  it.each([
+    ["typ logout+jwt in any case, with the application/ prefix", { typ: "application/LOGOUT+JWT" }, {}, {}],
+    ["no typ", { typ: undefined }, {}, {}],
+    ["another trusted client as audience", {}, { aud: "tessera-admin" }, { audiences: [TEST_CLIENT, "tessera-admin"] }],
+    ["an audience list that contains the client", {}, { aud: ["another-client", TEST_CLIENT] }, {}],
+    ["no exp", {}, { exp: undefined }, {}],
+  ])("accepts %s", async (_, header, claims, verifyLogout) => {
+    const api = setup({ verifyLogout });
+    expect((await api.postLogoutToken(await logoutToken(claims, header))).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: await alice() })).status).toBe(401);
+  });
+
+  const invalidTokens: [string, () => Promise<string>, string][] = [
+    ["a bad signature", async () => alterSignature(await logoutToken()), "bad_signature"],
+    ["an altered payload", async () => alterPayload(await logoutToken({ sid: "session-bob" }), { sid: "session-alice" }), "bad_signature"],
+    ["an unknown key", async () => issuer.mintLogoutToken({ key: await createSigningKey("ES256", "unknown") }), "unknown_key"],
+    ["alg none", async () => forgeToken({ alg: "none", typ: "logout+jwt" }, decodeSegment((await logoutToken()).split(".")[1])), "unsupported_alg"],
+    ["a wrong issuer", () => logoutToken({ iss: "https://evil.test" }), "wrong_issuer"],
+    ["a wrong audience", () => logoutToken({ aud: "another-client" }), "wrong_audience"],
+    ["the API as audience", () => logoutToken({ aud: TEST_AUDIENCE }), "wrong_audience"],
+    ["no audience", () => logoutToken({ aud: undefined }), "wrong_audience"],
+    ["no events", () => logoutToken({ events: undefined }), "missing_logout_event"],
+    ["a wrong events key", () => logoutToken({ events: { [`${BACKCHANNEL_LOGOUT_EVENT}/`]: {} } }), "missing_logout_event"],
+    ["an event that is not an object", () => logoutToken({ events: { [BACKCHANNEL_LOGOUT_EVENT]: "logout" } }), "missing_logout_event"],
+    ["events as a list", () => logoutToken({ events: [BACKCHANNEL_LOGOUT_EVENT] }), "missing_logout_event"],
+    ["a nonce", () => logoutToken({ nonce: "n-0S6_WzA2Mj" }), "nonce_present"],
+    ["no sid and no sub", () => logoutToken({ sid: undefined, sub: undefined }), "missing_sid_and_sub"],
+    ["an empty sid", () => logoutToken({ sid: "", sub: undefined }), "invalid_claims"],
+    ["no jti", () => logoutToken({ jti: undefined }), "invalid_claims"],
+    ["a numeric jti", () => logoutToken({ jti: 42 }), "invalid_claims"],
+    ["no iat", () => logoutToken({ iat: undefined }), "invalid_claims"],
+    ["an iat too old", () => logoutToken({ iat: nowSeconds() - 300 - 5 - 2, exp: nowSeconds() + 60 }), "stale"],
+    ["an iat in the future", () => logoutToken({ iat: nowSeconds() + 600, exp: nowSeconds() + 700 }), "issued_in_future"],
+    ["an expired token", () => logoutToken({ iat: nowSeconds() - 200, exp: nowSeconds() - 60 }), "expired"],
+    ["an access token (typ at+jwt)", () => alice(), "unsupported_typ"],
+    ["logout claims under typ at+jwt", () => logoutToken({}, { typ: "at+jwt" }), "unsupported_typ"],
+    ["an ID token (typ JWT)", () => idToken({ typ: "JWT" }), "unsupported_typ"],
+    ["an ID token without typ", () => idToken({ typ: undefined }), "missing_logout_event"],
+    ["a token over 8 KB", () => logoutToken({ padding: "x".repeat(6.5 * 1024) }), "token_too_large"],
+    ["a garbage token", async () => "garbage.garbage.garbage", "malformed_token"],
+  ];
+
+  it.each(invalidTokens)("refuses %s with 400 invalid_request, logs why, and revokes nothing", async (_, make, code) => {
+    const api = setup();
+    const token = await make();
+    const res = await api.postLogoutToken(token);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual(INVALID_LOGOUT);
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "logout_token_rejected", code }));
+    expect(text).not.toContain(token.slice(0, 40));
+    expect(api.lines.join("\n")).not.toContain(token.slice(0, 40));
+    expect((await api.request("GET", "/me", { token: await alice() })).status).toBe(200);
+  });
+
+  it.each([
+    ["a JSON body", "application/json", JSON.stringify({ logout_token: "x" })],
+    ["no Content-Type", undefined, "logout_token=x"],
+    ["no logout_token", "application/x-www-form-urlencoded", "token=x"],
+    ["two logout_token values", "application/x-www-form-urlencoded", "logout_token=a.b.c&logout_token=d.e.f"],
+    ["a body over 12 KB", "application/x-www-form-urlencoded", `logout_token=${"x".repeat(13 * 1024)}`],
+  ])("refuses %s with 400 invalid_request", async (_, contentType, body) => {
+    const api = setup();
+    const res = await api.app.request("/revocations/logout-token", {
+      method: "POST",
+      headers: contentType === undefined ? {} : { "Content-Type": contentType },
+      body: new Blob([body]),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(await res.json()).toEqual(INVALID_LOGOUT);
+  });
+
+  it("takes no bearer token into account", async () => {
+    const api = setup();
+    const res = await api.request("POST", "/revocations/logout-token", {
+      token: await bob(),
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ logout_token: await logoutToken() }).toString(),
+    });
+    expect(res.status).toBe(200);
+    expect((await api.request("GET", "/me", { token: await bob() })).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: await alice() })).status).toBe(401);
+  });
+
+  it("answers 503 when the issuer's keys cannot be obtained", async () => {
+    const api = setup({ verifyLogout: { getKey: () => Promise.reject(new TypeError("fetch failed")) } });
+    const res = await api.postLogoutToken(await logoutToken());
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "temporarily_unavailable" });
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "logout_token_unverifiable", level: "error" }));
+  });
+
+  it("answers 503 when the store fails, and accepts the same token once the store is back", async () => {
+    const inner = createSqliteRevocationStore(openDatabase(":memory:"));
+    let down = true;
+    const flaky: RevocationStore = {
+      ...inner,
+      revokeOnce: (...args) => (down ? Promise.reject(new Error("store down")) : inner.revokeOnce(...args)),
+    };
+    const api = setup({ revocations: flaky });
+    const token = await logoutToken();
+    const res = await api.postLogoutToken(token);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "temporarily_unavailable" });
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "revocation_failed", level: "error" }));
+
+    down = false;
+    expect((await api.postLogoutToken(token)).status).toBe(200);
   });
 });
 
@@ -461,6 +635,10 @@ function alterPayload(token: string, changes: Record<string, unknown>): string {
   const payload = Buffer.from(JSON.stringify({ ...decodeSegment(p), ...changes })).toString("base64url");
   return `${h}.${payload}.${s}`;
 }
+
+/** An ID token as an IdP issues it at sign-in: addressed to the client, with a nonce and no events. */
+const idToken = (header: Record<string, unknown>) =>
+  issuer.mint({ header, claims: { aud: TEST_CLIENT, nonce: "n-0S6_WzA2Mj", scope: undefined, client_id: undefined } });
 
 async function hs256WithPublicKey(): Promise<string> {
   const published = issuer.jwks().keys[0];

@@ -1,13 +1,17 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { AccessTokenError, parseAuthorization, type AccessToken } from "./access-token";
+import { parseAuthorization, type AccessToken } from "./access-token";
 import type { Logger } from "./logger";
+import type { LogoutToken } from "./logout-token";
 import type { NotesStore } from "./notes-store";
-import type { RevocationStore } from "./revocation-store";
+import type { Revocation, RevocationStore } from "./revocation-store";
+import { TokenError } from "./signed-token";
 
 export interface ApiOptions {
-  /** Verifies a bearer token; rejects with `AccessTokenError`. */
+  /** Verifies a bearer token; rejects with `TokenError`. */
   verifier: (token: string) => Promise<AccessToken>;
+  /** Verifies a back-channel logout token; rejects with `TokenError`. */
+  logoutTokenVerifier: (token: string) => Promise<LogoutToken>;
   notes: NotesStore;
   revocations: RevocationStore;
   log: Logger;
@@ -22,6 +26,8 @@ export interface ApiOptions {
 export const REALM = "tessera-api";
 export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_NOTE_LENGTH = 1000;
+/** Room for one logout token of the largest accepted size, form-encoded. */
+export const MAX_LOGOUT_BODY_BYTES = 12 * 1024;
 
 type ApiEnv = { Variables: { token: AccessToken } };
 
@@ -37,16 +43,27 @@ function unauthorized(c: Context, tokenPresented: boolean) {
   return c.json({ error: "invalid_token" }, 401);
 }
 
+const noStore: MiddlewareHandler = async (c, next) => {
+  c.header("Cache-Control", "no-store");
+  await next();
+};
+
 const unavailable = (c: Context) => c.json({ error: "temporarily_unavailable" }, 503);
 
 const invalidRequest = (c: Context, message: string) => c.json({ error: "invalid_request", message }, 400);
 
-const isJsonContentType = (value: string | undefined) =>
-  value?.split(";")[0]?.trim().toLowerCase() === "application/json";
+const mediaTypeOf = (value: string | undefined) => value?.split(";")[0]?.trim().toLowerCase();
+
+// Back-Channel Logout 1.0 section 2.8: the same error shape an RP gives the OP; the log has the precise reason.
+const invalidLogoutToken = (c: Context, description: string) =>
+  c.json({ error: "invalid_request", error_description: description }, 400);
 
 /** The HTTP face of the resource server; everything it depends on is passed in. */
 export function createApi(options: ApiOptions): Hono<ApiEnv> {
-  const { verifier, notes, revocations, log, maxTokenTtl, clockTolerance, now = Date.now } = options;
+  const { verifier, logoutTokenVerifier, notes, revocations, log, maxTokenTtl, clockTolerance, now = Date.now } = options;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  // A session or subject is remembered until every token issued to it so far has expired.
+  const coverAllTokensUntil = (exp = 0) => Math.max(exp, nowSeconds() + maxTokenTtl) + clockTolerance;
   const app = new Hono<ApiEnv>();
 
   app.use(async (c, next) => {
@@ -68,7 +85,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     try {
       token = await verifier(parseAuthorization(header));
     } catch (error) {
-      if (!(error instanceof AccessTokenError)) throw error;
+      if (!(error instanceof TokenError)) throw error;
       if (error.code === "keys_unavailable") {
         log.error("token_unverifiable", { code: error.code, error });
         return unavailable(c);
@@ -117,7 +134,9 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     requireScope("notes:write"),
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => invalidRequest(c, `body exceeds ${MAX_BODY_BYTES} bytes`) }),
     async (c) => {
-      if (!isJsonContentType(c.req.header("Content-Type"))) return invalidRequest(c, "Content-Type must be application/json");
+      if (mediaTypeOf(c.req.header("Content-Type")) !== "application/json") {
+        return invalidRequest(c, "Content-Type must be application/json");
+      }
       let body: unknown;
       try {
         body = await c.req.json();
@@ -142,12 +161,9 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   // A token may always end itself and its session, whatever its scopes.
   app.post("/revocations", authenticate, async (c) => {
     const { jti, sid, exp, sub } = c.get("token");
-    const nowSeconds = Math.floor(now() / 1000);
     try {
       await revocations.revoke({ jti, until: exp + clockTolerance });
-      if (sid !== undefined) {
-        await revocations.revoke({ sid, until: Math.max(exp, nowSeconds + maxTokenTtl) + clockTolerance });
-      }
+      if (sid !== undefined) await revocations.revoke({ sid, until: coverAllTokensUntil(exp) });
     } catch (error) {
       log.error("revocation_failed", { error });
       return unavailable(c);
@@ -155,6 +171,55 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     log.info("token_revoked", { sub, jti, sid });
     return c.body(null, 204);
   });
+
+  // The web app relays the logout tokens the IdP sends it, so that the session's access tokens die with it.
+  // No bearer token: the logout token is itself signed by the issuer.
+  app.post(
+    "/revocations/logout-token",
+    noStore,
+    bodyLimit({ maxSize: MAX_LOGOUT_BODY_BYTES, onError: (c) => invalidLogoutToken(c, "The request body is too large") }),
+    async (c) => {
+      if (mediaTypeOf(c.req.header("Content-Type")) !== "application/x-www-form-urlencoded") {
+        return invalidLogoutToken(c, "Content-Type must be application/x-www-form-urlencoded");
+      }
+      const values = new URLSearchParams(await c.req.text()).getAll("logout_token");
+      const [token] = values;
+      if (token === undefined || values.length !== 1) return invalidLogoutToken(c, "Exactly one logout_token is required");
+
+      let logout: LogoutToken;
+      try {
+        logout = await logoutTokenVerifier(token);
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        if (error.code === "keys_unavailable") {
+          log.error("logout_token_unverifiable", { code: error.code, error });
+          return unavailable(c);
+        }
+        log.info("logout_token_rejected", { code: error.code, reason: error.message });
+        return invalidLogoutToken(c, "The logout token is invalid");
+      }
+
+      const { jti, sid, sub, acceptableUntil } = logout;
+      // A session ends with its id; without one, the IdP means every session of the subject so far.
+      const revocation: Revocation =
+        sid !== undefined
+          ? { sid, until: coverAllTokensUntil() }
+          : { sub, issuedUpTo: nowSeconds(), until: coverAllTokensUntil() };
+      let firstUse: boolean;
+      try {
+        firstUse = await revocations.revokeOnce(revocation, { jti, until: acceptableUntil });
+      } catch (error) {
+        log.error("revocation_failed", { error });
+        return unavailable(c);
+      }
+      if (!firstUse) {
+        log.info("logout_token_rejected", { code: "replayed", jti });
+        return invalidLogoutToken(c, "The logout token is invalid");
+      }
+      log.info("logout_token_accepted", { jti, sid, sub });
+      return c.body(null, 200);
+    },
+  );
 
   app.notFound((c) => c.json({ error: "not_found" }, 404));
 

@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       databaseFile: path.resolve("/repo/.data/api/notes.sqlite"),
       clockTolerance: 5,
       acceptedTokenTypes: ["at+jwt"],
+      trustedLogoutAudiences: ["tessera-bff"],
       maxTokenTtl: 3600,
     });
   });
@@ -36,6 +37,7 @@ describe("loadConfig", () => {
         DATA_DIR: "/var/lib/tessera",
         CLOCK_TOLERANCE: "0",
         ACCEPTED_TOKEN_TYPES: " at+jwt , JWT,application/at+jwt",
+        TRUSTED_LOGOUT_AUDIENCES: "web, admin-console,web",
         REDIS_URL: "rediss://cache.example.com:6380/0",
         MAX_TOKEN_TTL: "900",
         NODE_ENV: "production",
@@ -50,6 +52,7 @@ describe("loadConfig", () => {
       databaseFile: path.resolve("/var/lib/tessera/api/notes.sqlite"),
       clockTolerance: 0,
       acceptedTokenTypes: ["at+jwt", "jwt"],
+      trustedLogoutAudiences: ["web", "admin-console"],
       redisUrl: "rediss://cache.example.com:6380/0",
       maxTokenTtl: 900,
     });
@@ -75,6 +78,8 @@ describe("loadConfig", () => {
     ["API_AUDIENCE", { API_AUDIENCE: "two words" }],
     ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: " , " }],
     ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: "at+jwt;q=1" }],
+    ["TRUSTED_LOGOUT_AUDIENCES", { TRUSTED_LOGOUT_AUDIENCES: " , " }],
+    ["TRUSTED_LOGOUT_AUDIENCES", { TRUSTED_LOGOUT_AUDIENCES: "web,admin console" }],
     ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
     ["REDIS_URL", { REDIS_URL: "not a url" }],
   ])("names %s when it is invalid", (name, env) => {

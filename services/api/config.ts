@@ -1,5 +1,5 @@
 import path from "node:path";
-import { normalizeTokenType } from "./access-token";
+import { normalizeTokenType } from "./signed-token";
 
 /** The API's settings. This module is the only place in the API that reads the environment. */
 export interface ApiConfig {
@@ -12,6 +12,8 @@ export interface ApiConfig {
   /** Seconds. */
   clockTolerance: number;
   acceptedTokenTypes: string[];
+  /** Client ids whose back-channel logout tokens the API honours (their `aud`). */
+  trustedLogoutAudiences: string[];
   redisUrl?: string;
   /** Seconds: the longest an access token of this issuer can live; bounds how long a revoked session is remembered. */
   maxTokenTtl: number;
@@ -65,6 +67,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     return raw;
   };
 
+  const list = (name: string, fallback: string): string[] =>
+    (read(name) ?? fallback)
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+
   const port = integer("API_PORT", 4001, 1, 65535);
   const host = read("API_HOST") ?? "127.0.0.1";
   const clockTolerance = integer("CLOCK_TOLERANCE", 5, 0, 300);
@@ -83,12 +91,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const audience = read("API_AUDIENCE") ?? "http://localhost:4001";
   if (/\s/.test(audience)) problems.push("API_AUDIENCE must not contain whitespace");
 
-  const acceptedTokenTypes = (read("ACCEPTED_TOKEN_TYPES") ?? "at+jwt")
-    .split(",")
-    .map((typ) => typ.trim())
-    .filter((typ) => typ !== "");
+  const acceptedTokenTypes = list("ACCEPTED_TOKEN_TYPES", "at+jwt");
   if (acceptedTokenTypes.length === 0 || acceptedTokenTypes.some((typ) => !/^[A-Za-z0-9.+/-]+$/.test(typ))) {
     problems.push(`ACCEPTED_TOKEN_TYPES must be a comma-separated list of media types such as "at+jwt,JWT"`);
+  }
+
+  const trustedLogoutAudiences = list("TRUSTED_LOGOUT_AUDIENCES", "tessera-bff");
+  if (trustedLogoutAudiences.length === 0 || trustedLogoutAudiences.some((aud) => /\s/.test(aud))) {
+    problems.push("TRUSTED_LOGOUT_AUDIENCES must be a comma-separated list of client ids such as \"tessera-bff\"");
   }
 
   const redisUrl = url("REDIS_URL", undefined, ["redis:", "rediss:"]);
@@ -103,6 +113,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseFile: path.join(dataDir, "api", "notes.sqlite"),
     clockTolerance,
     acceptedTokenTypes: [...new Set(acceptedTokenTypes.map(normalizeTokenType))],
+    trustedLogoutAudiences: [...new Set(trustedLogoutAudiences)],
     ...(redisUrl === undefined ? {} : { redisUrl }),
     maxTokenTtl,
   };

@@ -1,9 +1,10 @@
 import type { FetchImplementation, JSONWebKeySet } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { verifyAccessToken, type AccessTokenErrorCode, type KeyResolver } from "./access-token";
+import { verifyAccessToken } from "./access-token";
 import { createIssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
 import type { Logger } from "./logger";
-import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from "./test-issuer";
+import type { KeyResolver, TokenErrorCode } from "./signed-token";
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
 
 const DISCOVERY_URL = `${TEST_ISSUER}/.well-known/openid-configuration`;
 const JWKS_URL = `${TEST_ISSUER}/jwks`;
@@ -57,7 +58,7 @@ beforeEach(async () => {
 const keys = (overrides: Partial<IssuerKeysOptions> = {}) =>
   createIssuerKeys({ issuer: TEST_ISSUER, log: logged.log, fetch: idp.fetch, now: () => clock, ...overrides });
 
-async function outcome(getKey: KeyResolver, token: string): Promise<"accepted" | AccessTokenErrorCode> {
+async function outcome(getKey: KeyResolver, token: string): Promise<"accepted" | TokenErrorCode> {
   try {
     await verifyAccessToken(token, {
       getKey,
@@ -68,7 +69,7 @@ async function outcome(getKey: KeyResolver, token: string): Promise<"accepted" |
     });
     return "accepted";
   } catch (error) {
-    return (error as { code: AccessTokenErrorCode }).code;
+    return (error as { code: TokenErrorCode }).code;
   }
 }
 

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from "jose";
-import type { KeyResolver } from "./access-token";
+import type { KeyResolver } from "./signed-token";
 import type { Logger } from "./logger";
 
 export interface IssuerKeysOptions {

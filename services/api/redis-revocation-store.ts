@@ -1,26 +1,59 @@
 import { Redis } from "ioredis";
 import type { Logger } from "./logger";
-import { revocationKind, type RevocationStore } from "./revocation-store";
-
-/** The two commands the store needs; an ioredis client provides them. */
-export interface RedisCommands {
-  set(key: string, value: string, mode: "EX", seconds: number): Promise<unknown>;
-  exists(...keys: string[]): Promise<number>;
-}
+import type { OneTimeMessage, Revocation, RevocationStore } from "./revocation-store";
 
 const KEY_PREFIX = "tessera:revoked:";
+const SEEN_PREFIX = "tessera:seen:";
+
+// Run inside Redis so that concurrent instances cannot interleave: a message id is claimed together with its
+// revocation, and an entry is only ever extended (both its value, a time, and its expiry), never shortened.
+// KEYS[1] the entry, KEYS[2] (optional) the message id; ARGV: value, seconds to keep the entry, seconds to keep the id.
+const REVOKE_SCRIPT = `
+if KEYS[2] and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+local value, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local current = redis.call('GET', KEYS[1])
+if current then
+  value = math.max(value, tonumber(current))
+  ttl = math.max(ttl, redis.call('TTL', KEYS[1]))
+end
+if ttl > 0 then redis.call('SET', KEYS[1], value, 'EX', ttl) end
+return 1
+`;
+
+function entryOf(revocation: Revocation): { key: string; value: number } {
+  if ("sub" in revocation) return { key: `${KEY_PREFIX}sub:${revocation.sub}`, value: revocation.issuedUpTo };
+  if ("sid" in revocation) return { key: `${KEY_PREFIX}sid:${revocation.sid}`, value: 1 };
+  return { key: `${KEY_PREFIX}jti:${revocation.jti}`, value: 1 };
+}
 
 /** The shared revocation list for several API instances; Redis expires each entry by itself. */
-export function createRedisRevocationStore(redis: RedisCommands, now: () => number = Date.now): RevocationStore {
+export function createRedisRevocationStore(redis: Redis, now: () => number = Date.now): RevocationStore {
+  const secondsUntil = (until: number) => until - Math.floor(now() / 1000);
+
+  async function run(revocation: Revocation, message?: OneTimeMessage): Promise<boolean> {
+    const { key, value } = entryOf(revocation);
+    const args = [value, secondsUntil(revocation.until)];
+    const result =
+      message === undefined
+        ? await redis.eval(REVOKE_SCRIPT, 1, key, ...args)
+        : // A message already past its `until` would be refused by its verifier; one second keeps SET valid.
+          await redis.eval(REVOKE_SCRIPT, 2, key, `${SEEN_PREFIX}${message.jti}`, ...args, Math.max(1, secondsUntil(message.until)));
+    return result === 1;
+  }
+
   return {
     async revoke(revocation) {
-      const [kind, value] = revocationKind(revocation);
-      const ttl = revocation.until - Math.floor(now() / 1000);
-      if (ttl > 0) await redis.set(`${KEY_PREFIX}${kind}:${value}`, "1", "EX", ttl);
+      await run(revocation);
     },
-    async isRevoked({ jti, sid }) {
-      const keys = [`${KEY_PREFIX}jti:${jti}`, ...(sid === undefined ? [] : [`${KEY_PREFIX}sid:${sid}`])];
-      return (await redis.exists(...keys)) > 0;
+    revokeOnce: run,
+    async isRevoked({ jti, sid, sub, iat }) {
+      // One round trip whatever the kind of entry; absent keys come back as null.
+      const [byJti, bySub, bySid] = await redis.mget(
+        `${KEY_PREFIX}jti:${jti}`,
+        `${KEY_PREFIX}sub:${sub}`,
+        ...(sid === undefined ? [] : [`${KEY_PREFIX}sid:${sid}`]),
+      );
+      return byJti != null || bySid != null || (bySub != null && iat <= Number(bySub));
     },
   };
 }

@@ -5,11 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestIssuer, type TestIssuer } from "./test-issuer";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "./testing/redis-server";
+import { createTestIssuer, type TestIssuer } from "./testing/test-issuer";
 
 /** The real process over real HTTP: start-up, discovery against a live (fake) IdP, persistence across restarts. */
 
-const TSX = path.resolve("node_modules/.bin/tsx");
 const SERVER = path.resolve("services/api/server.ts");
 const AUDIENCE = "http://localhost:4001";
 
@@ -43,7 +43,12 @@ interface RunningApi {
 }
 
 function runApi(env: Record<string, string>): Promise<RunningApi> {
-  const child = spawn(TSX, [SERVER], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // tsx as a loader rather than its CLI: the CLI relays SIGTERM to a child process and SIGKILLs it when the child
+  // takes over 30 ms to acknowledge, which a busy machine does, so the graceful shutdown under test never ran.
+  const child = spawn(process.execPath, ["--import", "tsx", SERVER], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const stop = () => {
@@ -157,7 +162,73 @@ describe("API server process", () => {
     expect(api.output()).not.toContain(token.split(".")[2]);
   }, 30_000);
 
+  it("honours a logout token relayed by the web app, from a trusted client only", async () => {
+    const token = await mint({ sid: "session-logout" });
+    expect((await call("GET", "/me", token)).status).toBe(200);
+    const relay = async (claims: Record<string, unknown>) =>
+      fetch(`${base}/revocations/logout-token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          logout_token: await signer.mintLogoutToken({ claims: { iss: `http://127.0.0.1:${idpPort}`, ...claims } }),
+        }),
+      });
+
+    const untrusted = await relay({ sid: "session-logout", aud: "another-client" });
+    expect(untrusted.status).toBe(400);
+    expect((await call("GET", "/me", token)).status).toBe(200);
+
+    const trusted = await relay({ sid: "session-logout", aud: "tessera-bff" });
+    expect(trusted.status).toBe(200);
+    expect(trusted.headers.get("cache-control")).toBe("no-store");
+    expect((await call("GET", "/me", token)).status).toBe(401);
+  });
+
   it("refuses to start on an invalid variable and names it", async () => {
     await expect(runApi({ ...env, API_PORT: "not-a-port" })).rejects.toThrow(/exited with 1[\s\S]*API_PORT/);
   });
+});
+
+describe.skipIf(!redisServerAvailable())("API server processes sharing REDIS_URL", () => {
+  let signer: TestIssuer;
+  let idp: Server;
+  let redis: RedisServer;
+  let issuer: string;
+  const dataDirs: string[] = [];
+  const apis: RunningApi[] = [];
+
+  beforeAll(async () => {
+    signer = await createTestIssuer();
+    const idpPort = await freePort();
+    issuer = `http://127.0.0.1:${idpPort}`;
+    [idp, redis] = await Promise.all([startIdp(signer, idpPort), startRedisServer()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.stop()));
+    await new Promise((resolve) => idp.close(resolve));
+    await redis.stop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startInstance(): Promise<string> {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(tmpdir(), "tessera-api-"));
+    dataDirs.push(dataDir);
+    const api = await runApi({ API_PORT: String(port), OIDC_ISSUER: issuer, API_AUDIENCE: AUDIENCE, DATA_DIR: dataDir, REDIS_URL: redis.url });
+    apis.push(api);
+    expect(api.output()).toContain('"revocationStore":"redis"');
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("refuses on one instance a session revoked through the other", async () => {
+    const [first, second] = await Promise.all([startInstance(), startInstance()]);
+    const token = await signer.mint({ claims: { iss: issuer, aud: AUDIENCE, sid: "session-shared" } });
+    const me = (base: string) => fetch(`${base}/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect((await me(second)).status).toBe(200);
+
+    const revoked = await fetch(`${first}/revocations`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    expect(revoked.status).toBe(204);
+    expect((await me(second)).status).toBe(401);
+  }, 30_000);
 });

@@ -5,9 +5,11 @@ import { ConfigError, loadConfig, type ApiConfig } from "./config";
 import { openDatabase } from "./database";
 import { createIssuerKeys } from "./issuer-keys";
 import { createJsonLogger } from "./logger";
+import { verifyLogoutToken } from "./logout-token";
 import { createSqliteNotesStore } from "./notes-store";
 import { connectRedis, createRedisRevocationStore } from "./redis-revocation-store";
 import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+import { createVerificationCache } from "./verification-cache";
 
 const log = createJsonLogger();
 
@@ -31,8 +33,16 @@ const verifyOptions = {
   acceptedTypes: config.acceptedTokenTypes,
 };
 
+const logoutOptions = {
+  getKey,
+  issuer: config.issuer,
+  audiences: config.trustedLogoutAudiences,
+  clockTolerance: config.clockTolerance,
+};
+
 const app = createApi({
-  verifier: (token) => verifyAccessToken(token, verifyOptions),
+  verifier: createVerificationCache((token) => verifyAccessToken(token, verifyOptions)),
+  logoutTokenVerifier: (token) => verifyLogoutToken(token, logoutOptions),
   notes: createSqliteNotesStore(db),
   revocations: redis === undefined ? createSqliteRevocationStore(db) : createRedisRevocationStore(redis),
   log,
@@ -46,6 +56,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
     issuer: config.issuer,
     audience: config.audience,
     acceptedTokenTypes: config.acceptedTokenTypes,
+    trustedLogoutAudiences: config.trustedLogoutAudiences,
     revocationStore: redis === undefined ? "sqlite" : "redis",
     database: config.databaseFile,
   });

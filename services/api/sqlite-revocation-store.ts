@@ -1,8 +1,9 @@
 import type { SqliteDatabase } from "./database";
-import { revocationKind, type RevocationStore } from "./revocation-store";
+import type { OneTimeMessage, Revocation, RevocationStore } from "./revocation-store";
 
 /** The embedded revocation list: survives restarts, serves one instance (or several sharing the file). */
 export function createSqliteRevocationStore(db: SqliteDatabase, now: () => number = Date.now): RevocationStore {
+  // Subjects and seen messages have tables of their own, so files written before they existed need no migration.
   db.exec(`
     CREATE TABLE IF NOT EXISTS revocations (
       kind  TEXT NOT NULL CHECK (kind IN ('jti', 'sid')),
@@ -10,29 +11,68 @@ export function createSqliteRevocationStore(db: SqliteDatabase, now: () => numbe
       until INTEGER NOT NULL,
       PRIMARY KEY (kind, value)
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS subject_revocations (
+      sub          TEXT PRIMARY KEY,
+      issued_up_to INTEGER NOT NULL,
+      until        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS seen_messages (
+      jti   TEXT PRIMARY KEY,
+      until INTEGER NOT NULL
+    ) WITHOUT ROWID;
   `);
-  const purge = db.prepare<[number]>("DELETE FROM revocations WHERE until <= ?");
-  const upsert = db.prepare<[string, string, number]>(
+  const purges = ["revocations", "subject_revocations", "seen_messages"].map((table) =>
+    db.prepare<[number]>(`DELETE FROM ${table} WHERE until <= ?`),
+  );
+  const upsertToken = db.prepare<[string, string, number]>(
     `INSERT INTO revocations (kind, value, until) VALUES (?, ?, ?)
      ON CONFLICT (kind, value) DO UPDATE SET until = max(until, excluded.until)`,
   );
-  const find = db.prepare<[number, string, string | null], { found: 1 }>(
-    `SELECT 1 AS found FROM revocations
-     WHERE until > ? AND ((kind = 'jti' AND value = ?) OR (kind = 'sid' AND value = ?)) LIMIT 1`,
+  const upsertSubject = db.prepare<[string, number, number]>(
+    `INSERT INTO subject_revocations (sub, issued_up_to, until) VALUES (?, ?, ?)
+     ON CONFLICT (sub) DO UPDATE SET issued_up_to = max(issued_up_to, excluded.issued_up_to), until = max(until, excluded.until)`,
+  );
+  const insertMessage = db.prepare<[string, number]>("INSERT INTO seen_messages (jti, until) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  const find = db.prepare<[{ now: number; jti: string; sid: string | null; sub: string; iat: number }], { revoked: 0 | 1 }>(
+    `SELECT EXISTS (SELECT 1 FROM revocations
+                    WHERE until > @now AND ((kind = 'jti' AND value = @jti) OR (kind = 'sid' AND value = @sid)))
+         OR EXISTS (SELECT 1 FROM subject_revocations
+                    WHERE sub = @sub AND until > @now AND issued_up_to >= @iat) AS revoked`,
   );
   const seconds = () => Math.floor(now() / 1000);
 
+  function purgeExpired(): void {
+    // Revocations are rare, so pruning expired entries on each one keeps the tables small at no noticeable cost.
+    for (const purge of purges) purge.run(seconds());
+  }
+
+  function upsert(revocation: Revocation): void {
+    if ("sub" in revocation) upsertSubject.run(revocation.sub, revocation.issuedUpTo, revocation.until);
+    else if ("sid" in revocation) upsertToken.run("sid", revocation.sid, revocation.until);
+    else upsertToken.run("jti", revocation.jti, revocation.until);
+  }
+
+  const revoke = db.transaction((revocation: Revocation) => {
+    purgeExpired();
+    upsert(revocation);
+  });
+  // One transaction: if the revocation cannot be written, the message is not marked as seen either.
+  const revokeOnce = db.transaction((revocation: Revocation, message: OneTimeMessage): boolean => {
+    purgeExpired();
+    if (insertMessage.run(message.jti, message.until).changes === 0) return false;
+    upsert(revocation);
+    return true;
+  });
+
   return {
     async revoke(revocation) {
-      const [kind, value] = revocationKind(revocation);
-      db.transaction(() => {
-        // Revocations are rare, so pruning expired entries here keeps the table small at no noticeable cost.
-        purge.run(seconds());
-        upsert.run(kind, value, revocation.until);
-      })();
+      revoke(revocation);
     },
-    async isRevoked({ jti, sid }) {
-      return find.get(seconds(), jti, sid ?? null) !== undefined;
+    async revokeOnce(revocation, message) {
+      return revokeOnce(revocation, message);
+    },
+    async isRevoked({ jti, sid, sub, iat }) {
+      return find.get({ now: seconds(), jti, sid: sid ?? null, sub, iat })?.revoked === 1;
     },
   };
 }

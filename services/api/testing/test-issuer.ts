@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
-import type { KeyResolver } from "./access-token";
+import type { KeyResolver } from "../signed-token";
 
 /** A signing authority for tests: keys made in memory, tokens minted on demand, no network. */
 
 export const TEST_ISSUER = "https://issuer.test";
 export const TEST_AUDIENCE = "https://api.test";
+/** The client the test issuer addresses its logout tokens to. */
+export const TEST_CLIENT = "tessera-bff";
+export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 
 export type SigningAlg = "ES256" | "ES384" | "RS256" | "PS256" | "EdDSA" | "RS384";
 
@@ -25,7 +28,7 @@ export async function createSigningKey(alg: SigningAlg = "ES256", kid: string = 
 export interface MintOptions {
   /** Merged over the defaults; a claim set to `undefined` is left out. Malformed values are allowed on purpose. */
   claims?: Record<string, unknown>;
-  /** Merged over `{ alg, kid, typ: "at+jwt" }`; a parameter set to `undefined` is left out. */
+  /** Merged over `{ alg, kid, typ }`; a parameter set to `undefined` is left out. */
   header?: Record<string, unknown>;
   /** Sign with this key instead of the issuer's current one. */
   key?: SigningKey;
@@ -39,9 +42,17 @@ export async function createTestIssuer(alg: SigningAlg = "ES256") {
 
   const getKey: KeyResolver = (header) => createLocalJWKSet({ keys: keys.map((k) => k.publicJwk) })(header);
 
-  async function mint({ claims = {}, header = {}, key = current() }: MintOptions = {}): Promise<string> {
+  async function sign(defaults: { claims: Record<string, unknown>; typ: string }, options: MintOptions): Promise<string> {
+    const { claims = {}, header = {}, key = current() } = options;
+    const payload = { ...defaults.claims, ...claims };
+    const protectedHeader = { alg: key.alg, kid: key.kid, typ: defaults.typ, ...header };
+    return new SignJWT(payload as JWTPayload).setProtectedHeader(protectedHeader as { alg: string }).sign(key.privateKey);
+  }
+
+  /** An RFC 9068 access token for alice. */
+  function mint(options: MintOptions = {}): Promise<string> {
     const iat = nowSeconds();
-    const payload = {
+    const claims = {
       iss: TEST_ISSUER,
       aud: TEST_AUDIENCE,
       sub: "alice",
@@ -51,15 +62,30 @@ export async function createTestIssuer(alg: SigningAlg = "ES256") {
       sid: "session-alice",
       iat,
       exp: iat + 300,
-      ...claims,
     };
-    const protectedHeader = { alg: key.alg, kid: key.kid, typ: "at+jwt", ...header };
-    return new SignJWT(payload as JWTPayload).setProtectedHeader(protectedHeader as { alg: string }).sign(key.privateKey);
+    return sign({ claims, typ: "at+jwt" }, options);
+  }
+
+  /** A Back-Channel Logout 1.0 logout token ending alice's session, shaped as oidc-provider issues them. */
+  function mintLogoutToken(options: MintOptions = {}): Promise<string> {
+    const iat = nowSeconds();
+    const claims = {
+      iss: TEST_ISSUER,
+      aud: TEST_CLIENT,
+      sub: "alice",
+      sid: "session-alice",
+      jti: randomUUID(),
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+      iat,
+      exp: iat + 120,
+    };
+    return sign({ claims, typ: "logout+jwt" }, options);
   }
 
   return {
     getKey,
     mint,
+    mintLogoutToken,
     jwks: () => ({ keys: keys.map((k) => k.publicJwk) }),
     /** Publishes a new key and signs with it from now on; earlier keys stay published. */
     async rotate(nextAlg: SigningAlg = alg): Promise<SigningKey> {

@@ -1,0 +1,87 @@
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { AccessToken } from "./access-token";
+import { TokenError } from "./signed-token";
+import { createTestApi } from "./testing/test-api";
+import { createTestIssuer, type TestIssuer } from "./testing/test-issuer";
+import { createVerificationCache } from "./verification-cache";
+
+const T0 = 1_700_000_000;
+
+const verified = (jti: string, exp = T0 + 300): AccessToken => ({ sub: "alice", scopes: [], exp, iat: T0, jti });
+
+/** A verifier that accepts any token, naming it by its text, and counts its calls. */
+function stubVerifier(exp = T0 + 300) {
+  return vi.fn(async (token: string) => verified(token, exp));
+}
+
+describe("createVerificationCache", () => {
+  it("verifies a token once and answers repeats from the cache", async () => {
+    const verify = stubVerifier();
+    const cached = createVerificationCache(verify, { now: () => T0 * 1000 });
+    expect(await cached("a")).toEqual(verified("a"));
+    expect(await cached("a")).toEqual(verified("a"));
+    expect(await cached("b")).toEqual(verified("b"));
+    expect(verify.mock.calls).toEqual([["a"], ["b"]]);
+  });
+
+  it("does not use an entry once the token's exp has come", async () => {
+    let clock = T0 * 1000;
+    const verify = vi
+      .fn<(token: string) => Promise<AccessToken>>()
+      .mockResolvedValueOnce(verified("a", T0 + 60))
+      .mockRejectedValueOnce(new TokenError("expired", "exp passed"));
+    const cached = createVerificationCache(verify, { now: () => clock });
+    await cached("a");
+    clock = (T0 + 59) * 1000;
+    await expect(cached("a")).resolves.toBeDefined();
+    clock = (T0 + 60) * 1000;
+    await expect(cached("a")).rejects.toMatchObject({ code: "expired" });
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it("does not cache failures", async () => {
+    const verify = vi
+      .fn<(token: string) => Promise<AccessToken>>()
+      .mockRejectedValueOnce(new TokenError("keys_unavailable", "IdP down"))
+      .mockResolvedValueOnce(verified("a"));
+    const cached = createVerificationCache(verify, { now: () => T0 * 1000 });
+    await expect(cached("a")).rejects.toMatchObject({ code: "keys_unavailable" });
+    await expect(cached("a")).resolves.toEqual(verified("a"));
+  });
+
+  it("keeps at most maxEntries, dropping the least recently used", async () => {
+    const verify = stubVerifier();
+    const cached = createVerificationCache(verify, { maxEntries: 2, now: () => T0 * 1000 });
+    await cached("a");
+    await cached("b");
+    await cached("a");
+    await cached("c");
+    verify.mockClear();
+    await cached("a");
+    await cached("c");
+    expect(verify).not.toHaveBeenCalled();
+    await cached("b");
+    expect(verify.mock.calls).toEqual([["b"]]);
+  });
+});
+
+describe("the verification cache in the API", () => {
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await createTestIssuer();
+  });
+
+  it("still refuses a revoked token whose verification is cached", async () => {
+    const getKey = vi.fn(issuer.getKey);
+    const api = createTestApi(issuer, { cacheVerifications: true, verify: { getKey } });
+    const token = await issuer.mint({ claims: { sid: "session-cached" } });
+    expect((await api.request("GET", "/me", { token })).status).toBe(200);
+    expect((await api.request("GET", "/me", { token })).status).toBe(200);
+    expect(getKey).toHaveBeenCalledTimes(1);
+
+    await api.revocations.revoke({ sid: "session-cached", until: Math.floor(Date.now() / 1000) + 600 });
+    expect((await api.request("GET", "/me", { token })).status).toBe(401);
+    expect(getKey).toHaveBeenCalledTimes(1);
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "revoked" }));
+  });
+});
