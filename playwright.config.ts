@@ -30,6 +30,7 @@ const env = {
   OIDC_CLIENT_ID: "tessera-bff",
   OIDC_CLIENT_SECRET: "e2e-only-client-secret-0123456789abcdef",
   IDP_TEST_HOOKS: "1",
+  API_TEST_HOOKS: "1",
   ACCESS_TOKEN_TTL: String(E2E.accessTokenTtl),
   DATA_DIR: E2E.dataDir,
 };

@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       acceptedTokenTypes: ["at+jwt"],
       trustedLogoutAudiences: ["tessera-bff"],
       maxTokenTtl: 3600,
+      testHooks: false,
     });
   });
 
@@ -55,6 +56,7 @@ describe("loadConfig", () => {
       trustedLogoutAudiences: ["web", "admin-console"],
       redisUrl: "rediss://cache.example.com:6380/0",
       maxTokenTtl: 900,
+      testHooks: false,
     });
     expect(loadConfig({ API_PORT: "", REDIS_URL: "" }, "/repo")).toMatchObject({ port: 4001 });
     expect(loadConfig({ REDIS_URL: "" }, "/repo")).not.toHaveProperty("redisUrl");
@@ -97,5 +99,11 @@ describe("loadConfig", () => {
   it("reports every problem at once", () => {
     const problems = problemsOf({ API_PORT: "x", OIDC_ISSUER: "nope", REDIS_URL: "mysql://db" });
     expect(problems.map((p) => p.split(" ")[0])).toEqual(["API_PORT", "OIDC_ISSUER", "REDIS_URL"]);
+  });
+
+  it("enables the test hooks only when asked, and only on loopback", () => {
+    expect(loadConfig({ API_TEST_HOOKS: "1" }, "/repo").testHooks).toBe(true);
+    expect(problemsOf({ API_TEST_HOOKS: "yes" })[0]).toMatch(/^API_TEST_HOOKS/);
+    expect(problemsOf({ API_TEST_HOOKS: "1", API_HOST: "0.0.0.0" })[0]).toMatch(/^API_TEST_HOOKS=1 requires API_HOST/);
   });
 });

@@ -17,6 +17,8 @@ export interface ApiConfig {
   redisUrl?: string;
   /** Seconds: the longest an access token of this issuer can live; bounds how long a revoked session is remembered. */
   maxTokenTtl: number;
+  /** Test-only hooks under /__test/ (API_TEST_HOOKS=1), for the end-to-end suite; loopback only. */
+  testHooks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +104,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const redisUrl = url("REDIS_URL", undefined, ["redis:", "rediss:"]);
+
+  const testHooksRaw = read("API_TEST_HOOKS") ?? "0";
+  if (testHooksRaw !== "0" && testHooksRaw !== "1") problems.push(`API_TEST_HOOKS must be 1 or 0/unset, got ${JSON.stringify(testHooksRaw)}`);
+  const testHooks = testHooksRaw === "1";
+  if (testHooks && !LOOPBACK_HOSTS.has(host)) problems.push("API_TEST_HOOKS=1 requires API_HOST to be a loopback address");
   const dataDir = path.resolve(cwd, read("DATA_DIR") ?? ".data");
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -116,5 +123,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustedLogoutAudiences: [...new Set(trustedLogoutAudiences)],
     ...(redisUrl === undefined ? {} : { redisUrl }),
     maxTokenTtl,
+    testHooks,
   };
 }

@@ -1,4 +1,4 @@
-import { serve } from "@hono/node-server";
+import { serve, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { verifyAccessToken } from "./access-token";
 import { createApi } from "./app";
 import { ConfigError, loadConfig, type ApiConfig } from "./config";
@@ -9,6 +9,7 @@ import { verifyLogoutToken } from "./logout-token";
 import { createSqliteNotesStore } from "./notes-store";
 import { connectRedis, createRedisRevocationStore } from "./redis-revocation-store";
 import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+import { withTestHooks } from "./test-hooks";
 import { createVerificationCache } from "./verification-cache";
 
 const log = createJsonLogger();
@@ -50,7 +51,10 @@ const app = createApi({
   clockTolerance: config.clockTolerance,
 });
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+if (config.testHooks) log.warn("api_test_hooks_enabled", { hooks: "/__test/outage drops every other request; never enable outside tests" });
+
+const fetch = (request: Request, env: HttpBindings | Http2Bindings) => app.fetch(request, env);
+const server = serve({ fetch: config.testHooks ? withTestHooks(fetch) : fetch, port: config.port, hostname: config.host }, (info) => {
   log.info("api_started", {
     url: `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}`,
     issuer: config.issuer,
