@@ -10,8 +10,8 @@ import type { OIDCConfig } from "next-auth/providers";
 import type { JWT } from "next-auth/jwt";
 import { authorizationParams } from "./authorization-params";
 import { getConfig } from "./config";
-import { createIdTokenVerifier, remoteKeys } from "./id-token";
-import { idpMetadata } from "./idp";
+import { createIdTokenVerifier } from "./id-token";
+import { idpKeys } from "./idp";
 import { logError } from "./log";
 import { safeReturnUrl } from "./return-to";
 import { sealSession, sessionCodec } from "./sealed-session";
@@ -25,11 +25,7 @@ function buildAuthConfig(): NextAuthConfig {
   const verifyIdToken = createIdTokenVerifier({
     issuer: config.issuer,
     clientId: config.clientId,
-    getKey: remoteKeys(async () => {
-      const { jwks_uri } = await idpMetadata();
-      if (!jwks_uri) throw new Error("The IdP's discovery document has no jwks_uri");
-      return jwks_uri;
-    }, config.idpTimeoutMs),
+    getKey: idpKeys(),
   });
 
   /** `__Host-` cookies: Secure, Path=/, no Domain. Lax, not Strict: the IdP's redirect back is a cross-site navigation. */

@@ -42,6 +42,7 @@ describe("loadConfig in development", () => {
     expect(config.apiUrl.href).toBe("http://localhost:4001/");
     expect(config.apiAudience).toBe("http://localhost:4001");
     expect(config.redisUrl).toBeUndefined();
+    expect(config.dataDir).toBe(".data");
     expect(config.sessionMaxAge).toBe(8 * 60 * 60);
     expect(config.idpTimeoutMs).toBe(5000);
     expect(config.apiTimeoutMs).toBe(10000);
@@ -227,5 +228,40 @@ describe("loadConfig REDIS_URL", () => {
 
   it.each(["http://localhost:6379", "localhost:6379", "not a url"])("refuses %j", (redisUrl) => {
     expect(failingVariable(() => loadConfig({ REDIS_URL: redisUrl }))).toBe("REDIS_URL");
+  });
+});
+
+describe("loadConfig DATA_DIR", () => {
+  it("reads the folder, trimmed", () => {
+    expect(loadConfig({ DATA_DIR: " /var/lib/tessera " }).dataDir).toBe("/var/lib/tessera");
+  });
+
+  it("falls back to .data when blank", () => {
+    expect(loadConfig({ DATA_DIR: "  " }).dataDir).toBe(".data");
+  });
+});
+
+describe("loadConfig BENCHMARK_ROUTES", () => {
+  it.each([undefined, "", "0"])("is off for %j", (value) => {
+    expect(loadConfig({ BENCHMARK_ROUTES: value }).benchmarkRoutes).toBe(false);
+  });
+
+  it("is on for 1, with a warning", () => {
+    const warn = vi.fn();
+    expect(loadConfig({ AUTH_SECRET: SECRET_A, BENCHMARK_ROUTES: "1" }, warn).benchmarkRoutes).toBe(true);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toContain("BENCHMARK_ROUTES");
+  });
+
+  it.each(["true", "yes", "2"])("refuses %j", (value) => {
+    expect(failingVariable(() => loadConfig({ BENCHMARK_ROUTES: value }))).toBe("BENCHMARK_ROUTES");
+  });
+
+  it("is refused in production on a public AUTH_URL", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, BENCHMARK_ROUTES: "1" }))).toBe("BENCHMARK_ROUTES");
+  });
+
+  it("is accepted in production on a localhost AUTH_URL, where the benchmark runs", () => {
+    expect(loadConfig({ ...PRODUCTION, AUTH_URL: "http://localhost:3200", BENCHMARK_ROUTES: "1" }).benchmarkRoutes).toBe(true);
   });
 });

@@ -22,6 +22,8 @@ export interface Config {
   apiUrl: URL;
   apiAudience: string;
   redisUrl: URL | undefined;
+  /** Folder for local data (the embedded store of ended sessions lives under `web/`). */
+  dataDir: string;
   /** Absolute session lifetime in seconds, counted from sign-in. */
   sessionMaxAge: number;
   /** Refresh the access token this many seconds before it expires (less for very short tokens). */
@@ -30,6 +32,8 @@ export interface Config {
   idpTimeoutMs: number;
   /** Timeout for every call to the downstream API, in milliseconds. */
   apiTimeoutMs: number;
+  /** Serves the benchmark's baseline routes under `/bench/`, which skip the middleware. Benchmarks only. */
+  benchmarkRoutes: boolean;
 }
 
 export class ConfigError extends Error {
@@ -87,11 +91,30 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), false),
     apiAudience,
     redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim()) : undefined,
+    dataDir: env.DATA_DIR?.trim() || ".data",
     sessionMaxAge: readSeconds(env, "SESSION_MAX_AGE", 8 * 60 * 60),
     refreshSkew: readSeconds(env, "REFRESH_SKEW", DEFAULT_REFRESH_SKEW),
     idpTimeoutMs: readSeconds(env, "IDP_TIMEOUT", 5) * 1000,
     apiTimeoutMs: readSeconds(env, "API_TIMEOUT", 10) * 1000,
+    benchmarkRoutes: readBenchmarkRoutes(env.BENCHMARK_ROUTES, authUrl, production, warn),
   };
+}
+
+/**
+ * The benchmark compares each path with a copy of it that leaves out the part measured: `/bench/notes`
+ * forwards a Bearer token the caller brings, `/bench/dashboard` renders without the middleware (no session
+ * gate, refresh or CSP). Harmless on a loopback benchmark, never wanted where real users can reach them,
+ * so production accepts them only on a localhost AUTH_URL.
+ */
+function readBenchmarkRoutes(raw: string | undefined, authUrl: URL, production: boolean, warn: (message: string) => void): boolean {
+  const value = raw?.trim() ?? "";
+  if (value !== "" && value !== "0" && value !== "1") throw new ConfigError("BENCHMARK_ROUTES", "must be 1 (on) or 0/unset (off)");
+  if (value !== "1") return false;
+  if (production && !LOOPBACK_HOSTS.has(authUrl.hostname)) {
+    throw new ConfigError("BENCHMARK_ROUTES", "is refused in production unless AUTH_URL is on localhost: the benchmark routes skip the session gate");
+  }
+  warn("BENCHMARK_ROUTES=1: serving /bench/notes and /bench/dashboard, which skip the middleware. For benchmarks only.");
+  return true;
 }
 
 function readSecrets(raw: string | undefined, production: boolean, warn: (message: string) => void): string[] {

@@ -39,6 +39,15 @@ describe("endSessionUrl", () => {
     expect(endSessionUrl({ ...base, idToken: "" })?.searchParams.has("id_token_hint")).toBe(false);
   });
 
+  it("passes state on for the IdP to return", () => {
+    expect(endSessionUrl({ ...base, state: "api" })?.searchParams.get("state")).toBe("api");
+  });
+
+  it("sends no state when there is none", () => {
+    expect(endSessionUrl(base)?.searchParams.has("state")).toBe(false);
+    expect(endSessionUrl({ ...base, state: "" })?.searchParams.has("state")).toBe(false);
+  });
+
   it("is undefined when the IdP has no end-session endpoint", () => {
     expect(endSessionUrl({ ...base, endSessionEndpoint: undefined })).toBeUndefined();
   });

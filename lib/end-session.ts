@@ -7,14 +7,17 @@ export interface EndSessionInput {
   clientId: string;
   idToken: string | undefined;
   postLogoutRedirectUri: string;
+  /** Returned by the IdP on the redirect to `postLogoutRedirectUri` as `?state=`. */
+  state?: string;
 }
 
 /** `undefined` when the IdP offers no end-session endpoint: then only the local session can end. */
-export function endSessionUrl({ endSessionEndpoint, clientId, idToken, postLogoutRedirectUri }: EndSessionInput): URL | undefined {
+export function endSessionUrl({ endSessionEndpoint, clientId, idToken, postLogoutRedirectUri, state }: EndSessionInput): URL | undefined {
   if (!endSessionEndpoint) return undefined;
   const url = new URL(endSessionEndpoint);
   url.searchParams.set("client_id", clientId);
   url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
   if (idToken) url.searchParams.set("id_token_hint", idToken);
+  if (state) url.searchParams.set("state", state);
   return url;
 }

@@ -1,12 +1,35 @@
 /**
  * The session as Server Components, route handlers and Server Actions see it. Node runtime only.
  *
- * It only reads: refreshing is the middleware's job, so nothing here ever calls the IdP.
+ * It only reads: refreshing is the middleware's job, so nothing here ever calls the IdP. Unlike the
+ * middleware it can reach the list of ended sessions, so this is where a copy of a signed-out cookie is
+ * refused: one indexed look-up (or one Redis round trip) per call.
  */
 import { cookies } from "next/headers";
+import { endedSessions, type EndedSessions } from "./ended-sessions";
+import { logError } from "./log";
 import { readSession } from "./sealed-session";
 import type { Session } from "./session";
 
 export async function getSession(): Promise<Session | null> {
-  return readSession((await cookies()).getAll());
+  return admitSession(await readSession((await cookies()).getAll()), endedSessions);
+}
+
+/**
+ * `session`, unless its `sid` is on the list of ended sessions.
+ *
+ * Fails open: when the list cannot be read, the session is admitted and the failure logged. Failing closed
+ * would sign every user out, or take the app down, for as long as the store is unavailable, and it would
+ * buy little: the API checks the same `sid` against its own list and refuses when it cannot, and the IdP
+ * refuses the revoked refresh token, so a copied cookie still loses access to the API at once and to its
+ * user's name and email at the next refresh, a few minutes at most.
+ */
+export async function admitSession(session: Session | null, store: () => EndedSessions): Promise<Session | null> {
+  if (!session?.sid) return session;
+  try {
+    return (await store().isEnded(session.sid)) ? null : session;
+  } catch (error) {
+    logError("session", "could not read the list of ended sessions; admitting the session", error);
+    return session;
+  }
 }

@@ -1,10 +1,8 @@
-const INCOMPLETE_STEPS: Record<string, string> = {
-  idp: "The sign-in service could not be reached, so your session there may still be active.",
-};
+import { signedOutNotes } from "@/lib/sign-out-notice";
 
-export default async function SignedOut({ searchParams }: { searchParams: Promise<{ incomplete?: string | string[] }> }) {
-  const { incomplete } = await searchParams;
-  const notes = [incomplete ?? []].flat().flatMap((step) => (INCOMPLETE_STEPS[step] ? [INCOMPLETE_STEPS[step]] : []));
+/** `state` comes back from the IdP (or straight from sign-out): only known values map to fixed sentences. */
+export default async function SignedOut({ searchParams }: { searchParams: Promise<{ state?: string | string[] }> }) {
+  const notes = signedOutNotes((await searchParams).state);
   return (
     <section className="space-y-4">
       <h1 className="text-3xl font-bold tracking-tight">You are signed out.</h1>

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSqliteEndedSessions, openEndedSessionsFile } from "./ended-sessions-sqlite";
+import { describeEndedSessionsContract } from "./testing/ended-sessions-contract";
+
+describeEndedSessionsContract("SQLite", () => createSqliteEndedSessions(openEndedSessionsFile(":memory:")));
+
+const T = 1_900_000_000;
+
+/** A store on an in-memory database and a clock the test moves. */
+function storeAt(start = T) {
+  let seconds = start;
+  const db = openEndedSessionsFile(":memory:");
+  const store = createSqliteEndedSessions(db, () => seconds * 1000);
+  return { db, store, setTime: (to: number) => void (seconds = to) };
+}
+
+describe("SQLite store of ended sessions over time", () => {
+  it("forgets a session once its until has passed", async () => {
+    const { store, setTime } = storeAt();
+    await store.end("s", T + 10);
+    setTime(T + 9);
+    expect(await store.isEnded("s")).toBe(true);
+    setTime(T + 10);
+    expect(await store.isEnded("s")).toBe(false);
+  });
+
+  it("extends an entry, never shortens it", async () => {
+    const { store, setTime } = storeAt();
+    await store.end("s", T + 300);
+    await store.end("s", T + 100);
+    setTime(T + 200);
+    expect(await store.isEnded("s")).toBe(true);
+    await store.end("s", T + 400);
+    setTime(T + 350);
+    expect(await store.isEnded("s")).toBe(true);
+  });
+
+  it("accepts a message again once its until has passed, since its verifier would refuse it anyway", async () => {
+    const { store, setTime } = storeAt();
+    expect(await store.endOnce("s", T + 300, { jti: "j", until: T + 60 })).toBe(true);
+    setTime(T + 60);
+    expect(await store.endOnce("s", T + 300, { jti: "j", until: T + 120 })).toBe(true);
+  });
+
+  it("prunes expired rows on the next write", async () => {
+    const { db, store, setTime } = storeAt();
+    await store.end("old", T + 10);
+    await store.endOnce("old", T + 10, { jti: "old-message", until: T + 10 });
+    setTime(T + 11);
+    await store.end("new", T + 100);
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect(count("ended_sessions")).toBe(1);
+    expect(count("seen_logout_tokens")).toBe(0);
+  });
+
+  it("records neither message nor session when the write fails", async () => {
+    const { db, store } = storeAt();
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON ended_sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(store.endOnce("s", T + 300, { jti: "j", until: T + 60 })).rejects.toThrow("disk full");
+    db.exec("DROP TRIGGER refuse");
+    expect(await store.endOnce("s", T + 300, { jti: "j", until: T + 60 })).toBe(true);
+  });
+});
+
+describe("openEndedSessionsFile", () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it("creates the folder, and what one process records, the next one reads", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "tessera-ended-"));
+    const file = path.join(dir, "web", "ended-sessions.sqlite");
+    const until = Math.floor(Date.now() / 1000) + 300;
+
+    const first = openEndedSessionsFile(file);
+    await createSqliteEndedSessions(first).end("s", until);
+    first.close();
+
+    const second = openEndedSessionsFile(file);
+    expect(await createSqliteEndedSessions(second).isEnded("s")).toBe(true);
+    second.close();
+  });
+});

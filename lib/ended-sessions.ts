@@ -1,0 +1,46 @@
+/**
+ * The BFF's list of ended sessions: the one piece of server-side state behind its stateless cookie.
+ *
+ * Deleting a cookie in one browser does nothing to a copy of it. So sign-out and back-channel logout
+ * record the session's `sid` here, and the server-side session reader refuses a cookie whose `sid` is
+ * listed. An entry is kept until the session it names would have ended anyway, then dropped.
+ *
+ * One store per process, chosen by configuration: Redis with `REDIS_URL`, shared by every instance;
+ * otherwise an embedded SQLite file, `DATA_DIR/web/ended-sessions.sqlite`. Node runtime only: the
+ * middleware must never import this module.
+ */
+import path from "node:path";
+import { getConfig } from "./config";
+import { connectRedis, createRedisEndedSessions } from "./ended-sessions-redis";
+import { createSqliteEndedSessions, openEndedSessionsFile } from "./ended-sessions-sqlite";
+
+/** A message that may be acted on once only (a logout token), by its `jti`. */
+export interface OneTimeMessage {
+  jti: string;
+  /** Epoch seconds after which the message would be refused anyway, so its `jti` may be forgotten. */
+  until: number;
+}
+
+export interface EndedSessions {
+  /** Remembers `sid` as ended until `until` (epoch seconds). An entry is only ever extended, never shortened. */
+  end(sid: string, until: number): Promise<void>;
+  /**
+   * As `end` (when there is a `sid`), at most once per message, in one step: false, recording nothing, when
+   * the message's `jti` was seen before. A failure records nothing either, so the sender may try again.
+   */
+  endOnce(sid: string | undefined, until: number, message: OneTimeMessage): Promise<boolean>;
+  isEnded(sid: string): Promise<boolean>;
+}
+
+let store: EndedSessions | undefined;
+
+/** Opened on first use, not at import: `next build` loads the routes that use it. */
+export function endedSessions(): EndedSessions {
+  if (!store) {
+    const { redisUrl, dataDir } = getConfig();
+    store = redisUrl
+      ? createRedisEndedSessions(connectRedis(redisUrl))
+      : createSqliteEndedSessions(openEndedSessionsFile(path.join(dataDir, "web", "ended-sessions.sqlite")));
+  }
+  return store;
+}
