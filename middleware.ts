@@ -26,17 +26,18 @@ import { unavailablePage } from "@/lib/unavailable-page";
 export async function middleware(request: NextRequest): Promise<Response> {
   const { authUrl, issuer, production } = getConfig();
   const https = authUrl.protocol === "https:";
-  const csp = contentSecurityPolicy({ nonce: newNonce(), idpOrigin: new URL(issuer).origin, development: !production, https });
+  const nonce = newNonce();
+  const csp = contentSecurityPolicy({ nonce, idpOrigin: new URL(issuer).origin, development: !production, https });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", csp);
 
-  const response = await gate(request, headers);
+  const response = await gate(request, headers, nonce);
   response.headers.set("content-security-policy", csp);
   if (https) response.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
   return response;
 }
 
-async function gate(request: NextRequest, headers: Headers): Promise<Response> {
+async function gate(request: NextRequest, headers: Headers, nonce: string): Promise<Response> {
   const { pathname } = request.nextUrl;
   const wantsJson = isDataRequest(request);
 
@@ -67,7 +68,7 @@ async function gate(request: NextRequest, headers: Headers): Promise<Response> {
       return clearSessionCookies(request, wantsJson ? json({ error: "session_expired", reason: result.error.code }, 401) : redirectToSignIn(request));
     case "unavailable":
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
-      return wantsJson ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.") : unavailablePage();
+      return wantsJson ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.") : unavailablePage(nonce);
   }
 }
 
@@ -87,12 +88,13 @@ function redirectToSignIn(request: NextRequest): NextResponse {
   return NextResponse.redirect(signIn, { status: 303, headers: { "cache-control": "no-store" } });
 }
 
-// Next.js reads this statically: literals only. Everything but static files; prefetches are not the
+// Next.js reads this statically: literals only. Everything but static files and the benchmark's
+// middleware-free baselines (`app/bench/`, off unless BENCHMARK_ROUTES=1); prefetches are not the
 // user's request, and they neither need a nonce nor should they spend a refresh.
 export const config = {
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico).*)",
+      source: "/((?!_next/static|_next/image|favicon.ico|bench/).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },

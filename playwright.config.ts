@@ -12,8 +12,13 @@ export const E2E = {
   idp: "http://localhost:4100",
   api: "http://localhost:4101",
   dataDir: ".data/e2e",
+  /** Everything each server prints during the run, captured by scripts/run-logged.mjs. */
+  logs: { idp: ".data/e2e/logs/idp.log", api: ".data/e2e/logs/api.log", web: ".data/e2e/logs/web.log" },
   /** Short-lived access tokens, so that every test crosses refreshes and the refresh tests stay quick. */
   accessTokenTtl: 8,
+  /** The web app's client at the IdP, so a test can present a captured refresh token as the app would. */
+  clientId: "tessera-bff",
+  clientSecret: "e2e-only-client-secret-0123456789abcdef",
 } as const;
 
 const env = {
@@ -27,8 +32,8 @@ const env = {
   API_AUDIENCE: E2E.api,
   // Test-only values: this suite's processes live for one run on loopback.
   AUTH_SECRET: "e2e-only-auth-secret-0123456789abcdef0123456789",
-  OIDC_CLIENT_ID: "tessera-bff",
-  OIDC_CLIENT_SECRET: "e2e-only-client-secret-0123456789abcdef",
+  OIDC_CLIENT_ID: E2E.clientId,
+  OIDC_CLIENT_SECRET: E2E.clientSecret,
   IDP_TEST_HOOKS: "1",
   API_TEST_HOOKS: "1",
   ACCESS_TOKEN_TTL: String(E2E.accessTokenTtl),
@@ -37,6 +42,10 @@ const env = {
 
 // Only the main process starts servers; workers load this file too and must not wipe their data.
 if (process.env.TEST_WORKER_INDEX === undefined) rmSync(E2E.dataDir, { recursive: true, force: true });
+
+function logged(server: keyof typeof E2E.logs, command: string): string {
+  return `node scripts/run-logged.mjs ${E2E.logs[server]} -- ${command}`;
+}
 
 function chromiumExecutable(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
@@ -63,14 +72,16 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "main", testIgnore: /isolated\// },
+    { name: "main", testIgnore: [/isolated\//, /log-scan\.spec\.ts/] },
     // Tests that count the IdP's token requests per user, revoke grants or take the IdP offline: one at a
     // time, after everything else, so no other test's traffic blurs what they measure.
     { name: "isolated", testMatch: /isolated\/.*\.spec\.ts/, dependencies: ["main"], workers: 1 },
+    // Last: what the servers logged during every other test.
+    { name: "log-scan", testMatch: /log-scan\.spec\.ts/, dependencies: ["isolated"] },
   ],
   webServer: [
-    { command: "npm run start:idp", url: `${E2E.idp}/.well-known/openid-configuration`, env, timeout: 60_000, stdout: "pipe" },
-    { command: "npm run start:api", url: `${E2E.api}/healthz`, env, timeout: 60_000, stdout: "pipe" },
-    { command: "npm run build && npm run start:web", url: E2E.web, env, timeout: 300_000, stdout: "pipe" },
+    { command: logged("idp", "npm run start:idp"), url: `${E2E.idp}/.well-known/openid-configuration`, env, timeout: 60_000, stdout: "pipe" },
+    { command: logged("api", "npm run start:api"), url: `${E2E.api}/healthz`, env, timeout: 60_000, stdout: "pipe" },
+    { command: `npm run build && ${logged("web", "npm run start:web")}`, url: E2E.web, env, timeout: 300_000, stdout: "pipe" },
   ],
 });

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL(".", import.meta.url)) } },
   test: {
-    include: ["lib/**/*.test.ts", "app/**/*.test.ts", "services/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: ["middleware.test.ts", "lib/**/*.test.ts", "app/**/*.test.ts", "services/**/*.test.ts", "scripts/**/*.test.ts"],
     environment: "node",
   },
 });

@@ -1,7 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { BFF_HEADERS, signIn, USERS } from "./support";
-
-const unique = (label: string) => `${label} ${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+import { BFF_HEADERS, signIn, unique, USERS } from "./support";
 
 test("a user adds and deletes a note through the BFF and the API", async ({ page }) => {
   await signIn(page, USERS.alice);

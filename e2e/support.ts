@@ -2,7 +2,9 @@
  * Shared steps for the end-to-end suite. They act as a user would (through the IdP's real login
  * page) or as an operator would (the dev IdP's test-only hooks); never by reaching into the app.
  */
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { expect, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
 import { E2E } from "../playwright.config";
 
 export const USERS = {
@@ -14,6 +16,9 @@ export type User = (typeof USERS)[keyof typeof USERS];
 
 /** What the app's own fetch helper sends to `/api/*`, and the Origin a browser adds to unsafe methods. */
 export const BFF_HEADERS = { "x-csrf": "1", origin: E2E.web } as const;
+
+/** A text no other test run will have written. */
+export const unique = (label: string) => `${label} ${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function submitLogin(page: Page, user: { username: string; password: string }): Promise<void> {
   await expect(page).toHaveURL(new RegExp(`^${E2E.idp}/`));
@@ -68,6 +73,12 @@ export async function idpHook(request: APIRequestContext, path: string): Promise
   expect(response.ok(), `POST /__test/${path}`).toBe(true);
 }
 
+/** The API's test-only hook (`API_TEST_HOOKS=1`): `outage?down=1|0`. */
+export async function apiHook(request: APIRequestContext, path: string): Promise<void> {
+  const response = await request.post(`${E2E.api}/__test/${path}`);
+  expect(response.ok(), `POST ${E2E.api}/__test/${path}`).toBe(true);
+}
+
 export interface SessionTiming {
   sub: string;
   /** Milliseconds since the epoch. */
@@ -85,4 +96,90 @@ export async function sessionTiming(page: Page): Promise<SessionTiming> {
 export async function waitUntil(page: Page, epochMs: number): Promise<void> {
   const wait = epochMs - Date.now();
   if (wait > 0) await page.waitForTimeout(wait);
+}
+
+/** Every auth cookie's name starts with this; the browser then insists on Secure, Path=/ and no Domain. */
+export const AUTH_COOKIE_PREFIX = "__Host-tessera-";
+export const SESSION_COOKIE = `${AUTH_COOKIE_PREFIX}session`;
+
+export interface SetCookie {
+  name: string;
+  value: string;
+  /** Attribute names lower-cased; flags map to "". */
+  attributes: Map<string, string>;
+  /** The whole header value, as the browser stores it against the 4096-byte cookie limit. */
+  raw: string;
+}
+
+/** The Set-Cookie headers among `headers` (Playwright lists each one separately in `headersArray()`). */
+export function setCookies(headers: readonly { name: string; value: string }[]): SetCookie[] {
+  return headers
+    .filter((header) => header.name.toLowerCase() === "set-cookie")
+    .map(({ value: raw }) => {
+      const [pair = "", ...attrs] = raw.split(";").map((part) => part.trim());
+      const eq = pair.indexOf("=");
+      const attributes = new Map<string, string>();
+      for (const attr of attrs) {
+        const at = attr.indexOf("=");
+        if (at === -1) attributes.set(attr.toLowerCase(), "");
+        else attributes.set(attr.slice(0, at).toLowerCase(), attr.slice(at + 1));
+      }
+      return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes, raw };
+    });
+}
+
+/** Whether the cookie is being deleted rather than written. */
+export const isDeletion = (cookie: SetCookie): boolean =>
+  cookie.attributes.get("max-age") === "0" || Date.parse(cookie.attributes.get("expires") ?? "") <= Date.now();
+
+/** What every auth cookie must carry, deletions included (a browser ignores a `__Host-` deletion without them). */
+export function expectAuthCookieAttributes(cookie: SetCookie): void {
+  const what = `Set-Cookie ${cookie.name}`;
+  expect(cookie.name, what).toMatch(new RegExp(`^${AUTH_COOKIE_PREFIX}`));
+  expect(cookie.attributes.has("secure"), `${what}: Secure`).toBe(true);
+  expect(cookie.attributes.has("httponly"), `${what}: HttpOnly`).toBe(true);
+  expect(cookie.attributes.get("path"), `${what}: Path`).toBe("/");
+  expect(cookie.attributes.has("domain"), `${what}: Domain`).toBe(false);
+  expect(cookie.attributes.get("samesite")?.toLowerCase(), `${what}: SameSite`).toBe("lax");
+  expect(Buffer.byteLength(cookie.raw), `${what}: size`).toBeLessThan(4096);
+}
+
+/** The browser's session cookie chunks, in order. */
+export async function sessionCookies(context: BrowserContext) {
+  const cookies = await context.cookies(E2E.web);
+  return cookies.filter((cookie) => cookie.name === SESSION_COOKIE || cookie.name.startsWith(`${SESSION_COOKIE}.`)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A request to the web app with the path sent byte for byte. Browsers and Playwright's own client resolve
+ * `..`, `%2e%2e` and the like before sending; an attacker's client does not.
+ */
+export function rawRequest(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+  const web = new URL(E2E.web);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: web.hostname, port: web.port, path, method: init.method ?? "GET", headers: init.headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+/** The Cookie header the browser sends to the web app. */
+export async function cookieHeaderFor(context: BrowserContext): Promise<string> {
+  return (await context.cookies(E2E.web)).map(({ name, value }) => `${name}=${value}`).join("; ");
+}
+
+/** Everything a server printed so far, as captured by scripts/run-logged.mjs. */
+export function serverLog(server: keyof typeof E2E.logs): string {
+  return readFileSync(E2E.logs[server], "utf8");
 }

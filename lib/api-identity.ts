@@ -3,6 +3,7 @@
  * Node or edge; never sent to the browser except as the public fields below.
  */
 import { getConfig } from "./config";
+import { withDeadline } from "./deadline";
 import { logError } from "./log";
 
 export interface ApiIdentity {
@@ -16,18 +17,20 @@ export interface ApiIdentity {
 export async function fetchApiIdentity(accessToken: string, fetchImpl: typeof fetch = fetch): Promise<ApiIdentity | null> {
   const { apiUrl, apiTimeoutMs } = getConfig();
   try {
-    const response = await fetchImpl(new URL("/me", apiUrl), {
-      headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
-      signal: AbortSignal.timeout(apiTimeoutMs),
-      cache: "no-store",
+    return await withDeadline(apiTimeoutMs, async (signal) => {
+      const response = await fetchImpl(new URL("/me", apiUrl), {
+        headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
+        signal,
+        cache: "no-store",
+      });
+      if (!response.ok) {
+        logError("api", `GET /me answered ${response.status}`);
+        return null;
+      }
+      const body = (await response.json()) as Partial<ApiIdentity>;
+      if (typeof body.sub !== "string" || !Array.isArray(body.scopes) || typeof body.exp !== "number") return null;
+      return { sub: body.sub, scopes: body.scopes.filter((s): s is string => typeof s === "string"), exp: body.exp };
     });
-    if (!response.ok) {
-      logError("api", `GET /me answered ${response.status}`);
-      return null;
-    }
-    const body = (await response.json()) as Partial<ApiIdentity>;
-    if (typeof body.sub !== "string" || !Array.isArray(body.scopes) || typeof body.exp !== "number") return null;
-    return { sub: body.sub, scopes: body.scopes.filter((s): s is string => typeof s === "string"), exp: body.exp };
   } catch (error) {
     logError("api", "GET /me failed", error);
     return null;

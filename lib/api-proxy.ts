@@ -5,6 +5,7 @@
  * Authorization and every other header stay behind, request and response bodies are size-capped,
  * and a slow or absent API becomes a 504/502 JSON answer instead of a hung request. Edge-safe.
  */
+import { withDeadline } from "./deadline";
 import { jsonError, NO_STORE } from "./json-response";
 
 export interface ApiProxyOptions {
@@ -64,35 +65,38 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
     headers.set("content-type", request.headers.get("content-type") ?? "application/octet-stream");
   }
 
-  let upstream: Response;
-  try {
-    upstream = await fetchImpl(new URL(upstreamPath, apiUrl), {
-      method,
-      headers,
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    if (isTimeout(error)) return upstreamTimeout();
-    return jsonError(502, "upstream_unavailable", "The notes service cannot be reached.");
-  }
+  // The time limit covers the answer's body too: an API that stalls mid-answer is as unavailable as a silent one.
+  return withDeadline(timeoutMs, async (signal) => {
+    let upstream: Response;
+    try {
+      upstream = await fetchImpl(new URL(upstreamPath, apiUrl), {
+        method,
+        headers,
+        body,
+        redirect: "manual",
+        signal,
+      });
+    } catch (error) {
+      if (isTimeout(error)) return upstreamTimeout();
+      return jsonError(502, "upstream_unavailable", "The notes service cannot be reached.");
+    }
 
-  if (upstream.status >= 300 && upstream.status < 400) {
-    await upstream.body?.cancel();
-    return jsonError(502, "upstream_error", "The notes service gave an unexpected answer.");
-  }
-  let payload: Uint8Array<ArrayBuffer>;
-  try {
-    payload = await readLimited(upstream.body, maxResponseBytes);
-  } catch (error) {
-    if (error instanceof TooLarge) return jsonError(502, "upstream_error", "The notes service's answer was too large.");
-    if (isTimeout(error)) return upstreamTimeout();
-    return jsonError(502, "upstream_unavailable", "The notes service's answer was cut off.");
-  }
-  const responseHeaders = new Headers(NO_STORE);
-  const contentType = upstream.headers.get("content-type");
-  if (contentType && payload.byteLength > 0) responseHeaders.set("content-type", contentType);
-  const hasBody = ![204, 205, 304].includes(upstream.status);
-  return new Response(hasBody ? payload : null, { status: upstream.status, headers: responseHeaders });
+    if (upstream.status >= 300 && upstream.status < 400) {
+      await upstream.body?.cancel();
+      return jsonError(502, "upstream_error", "The notes service gave an unexpected answer.");
+    }
+    let payload: Uint8Array<ArrayBuffer>;
+    try {
+      payload = await readLimited(upstream.body, maxResponseBytes);
+    } catch (error) {
+      if (error instanceof TooLarge) return jsonError(502, "upstream_error", "The notes service's answer was too large.");
+      if (isTimeout(error)) return upstreamTimeout();
+      return jsonError(502, "upstream_unavailable", "The notes service's answer was cut off.");
+    }
+    const responseHeaders = new Headers(NO_STORE);
+    const contentType = upstream.headers.get("content-type");
+    if (contentType && payload.byteLength > 0) responseHeaders.set("content-type", contentType);
+    const hasBody = ![204, 205, 304].includes(upstream.status);
+    return new Response(hasBody ? payload : null, { status: upstream.status, headers: responseHeaders });
+  });
 }

@@ -3,11 +3,22 @@
  * dumped whole: an error object can carry a request or response that holds a token.
  */
 
+/**
+ * Auth.js's errors carry their name in `type`, since a production build minifies class names, and wrap
+ * the error that actually happened as `cause.err` rather than as `cause`.
+ */
+function isAuthJsError(error: Error): error is Error & { type: string; cause?: { err?: unknown } } {
+  const { type, kind } = error as { type?: unknown; kind?: unknown };
+  return typeof type === "string" && typeof kind === "string";
+}
+
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
-  const head = `${error.name}${typeof code === "string" ? ` [${code}]` : ""}: ${error.message}`;
-  return error.cause instanceof Error ? `${head} (cause: ${describeError(error.cause)})` : head;
+  const name = isAuthJsError(error) ? error.type : error.name;
+  const head = `${name}${typeof code === "string" ? ` [${code}]` : ""}: ${error.message}`;
+  const cause = isAuthJsError(error) ? error.cause?.err : error.cause;
+  return cause instanceof Error ? `${head} (cause: ${describeError(cause)})` : head;
 }
 
 export function logError(scope: string, message: string, error?: unknown): void {

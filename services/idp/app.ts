@@ -7,7 +7,7 @@ import type { IdpKeys } from "./keys";
 import type { Logger } from "./logger";
 import type { Fetch } from "./outbound-fetch";
 import { createProvider, firstPartyClientIds } from "./provider";
-import { createTestHooks } from "./test-hooks";
+import { createClaimPadding, createTestHooks } from "./test-hooks";
 import { authenticate, USERS, type User } from "./users";
 
 export interface IdpOptions {
@@ -32,7 +32,8 @@ type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boole
  * protocol endpoint behind them.
  */
 export function createIdp({ config, keys, log = console, fetch, users = USERS }: IdpOptions): Idp {
-  const provider = createProvider({ config, keys, fetch, users });
+  const padding = config.testHooks ? createClaimPadding() : undefined;
+  const provider = createProvider({ config, keys, fetch, users, extraClaims: padding });
   const webAppOrigin = new URL(config.authUrl).origin;
   const interactions = createInteractionHandler({
     provider,
@@ -51,7 +52,7 @@ export function createIdp({ config, keys, log = console, fetch, users = USERS }:
   });
 
   // The test hooks go first: a simulated outage must silence the login pages as well as the protocol endpoints.
-  const routes: RouteHandler[] = config.testHooks ? [createTestHooks(provider), interactions] : [interactions];
+  const routes: RouteHandler[] = padding ? [createTestHooks(provider, padding), interactions] : [interactions];
   const providerCallback = provider.callback();
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {

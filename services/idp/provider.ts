@@ -1,4 +1,4 @@
-import Provider, { errors, type ClientMetadata, type Configuration, type ResourceServer } from "oidc-provider";
+import Provider, { errors, type ClientMetadata, type Configuration, type FindAccount, type ResourceServer } from "oidc-provider";
 import { CLAIMS_BY_SCOPE, createFindAccount } from "./accounts";
 import type { IdpConfig } from "./config";
 import { createLoadExistingGrant } from "./first-party-consent";
@@ -20,6 +20,25 @@ export interface ProviderOptions {
   /** Transport for back-channel logout delivery; tests inject their own. */
   fetch?: Fetch;
   users?: readonly User[];
+  /** Claims added on top of the account's own; only the test hooks supply them. */
+  extraClaims?: ExtraClaims;
+}
+
+/**
+ * Claims that a subject's ID tokens and access tokens carry on top of the account's own. `names` are released with
+ * the `openid` scope, so every ID token may carry them; an access token carries whatever `for` returns.
+ */
+export interface ExtraClaims {
+  names: readonly string[];
+  for(sub: string): Record<string, unknown> | undefined;
+}
+
+function withExtraClaims(findAccount: FindAccount, extra: ExtraClaims): FindAccount {
+  return async (ctx, sub, token) => {
+    const account = await findAccount(ctx, sub, token);
+    if (!account) return undefined;
+    return { ...account, claims: async (...args) => ({ ...(await account.claims(...args)), ...extra.for(sub) }) };
+  };
 }
 
 /** Clients that are part of Tessera itself: their users are never asked for consent. */
@@ -51,7 +70,7 @@ export function seededClient(config: IdpConfig): ClientMetadata {
  * and keeps it free of a database; signing and cookie keys are persisted separately, so tokens already handed to
  * the API stay verifiable across restarts.
  */
-export function createProvider({ config, keys, fetch, users = USERS }: ProviderOptions): Provider {
+export function createProvider({ config, keys, fetch, users = USERS, extraClaims }: ProviderOptions): Provider {
   const client = seededClient(config);
   const firstParty = firstPartyClientIds(config);
   const webAppOrigin = new URL(config.authUrl).origin;
@@ -65,11 +84,13 @@ export function createProvider({ config, keys, fetch, users = USERS }: ProviderO
     jwt: { sign: { alg: ACCESS_TOKEN_SIGNING_ALG } },
   };
 
+  const findAccount = createFindAccount(users);
+
   const configuration: Configuration = {
     clients: [client],
     jwks: keys.jwks as Configuration["jwks"],
-    findAccount: createFindAccount(users),
-    claims: CLAIMS_BY_SCOPE,
+    findAccount: extraClaims ? withExtraClaims(findAccount, extraClaims) : findAccount,
+    claims: extraClaims ? { ...CLAIMS_BY_SCOPE, openid: [...CLAIMS_BY_SCOPE.openid, ...extraClaims.names] } : CLAIMS_BY_SCOPE,
     scopes: ["openid", "offline_access", "profile", "email"],
     responseTypes: ["code"],
     // Relying parties read the profile from the ID token, so the scope-based claims go there too, not only to
@@ -92,10 +113,12 @@ export function createProvider({ config, keys, fetch, users = USERS }: ProviderO
     pkce: { required: () => true },
 
     extraTokenClaims: (_ctx, token) => {
+      if (token.kind !== "AccessToken") return undefined;
+      const extra = token.accountId ? extraClaims?.for(token.accountId) : undefined;
       // RFC 9068 access tokens carry `sid` so the API can honour session-wide revocation (back-channel logout
       // names the session by the same `sid`). oidc-provider tracks it but leaves it out of the JWT by default.
-      if (token.kind === "AccessToken" && token.sid) return { sid: token.sid };
-      return undefined;
+      const sid = token.sid ? { sid: token.sid } : undefined;
+      return extra || sid ? { ...extra, ...sid } : undefined;
     },
 
     features: {

@@ -211,6 +211,67 @@ describe("outage", () => {
   });
 });
 
+describe("big-claims", () => {
+  const padding = (token: string | undefined) => decodeJwt(token ?? "").test_padding;
+
+  it("pads the subject's ID and access tokens, through refreshes, until stopped", async () => {
+    expect((await hook("POST", "big-claims", { sub: bob.sub, bytes: "3000" })).status).toBe(204);
+
+    const bobs = await signIn(test, BOB);
+    expect(padding(bobs.tokens.id_token)).toHaveLength(3000);
+    expect(padding(bobs.tokens.access_token)).toHaveLength(3000);
+    const refreshed = await refresh(bobs.tokens.refresh_token!);
+    expect(padding(refreshed.body.access_token as string)).toHaveLength(3000);
+    expect(padding(refreshed.body.id_token as string)).toHaveLength(3000);
+
+    // Only that subject's tokens are padded, and the padding adds to the access token's claims without replacing any.
+    const { tokens } = await signIn(test);
+    expect(padding(tokens.id_token)).toBeUndefined();
+    expect(padding(tokens.access_token)).toBeUndefined();
+    expect(decodeJwt(bobs.tokens.access_token!)).toMatchObject({ sub: bob.sub, aud: test.config.apiAudience });
+
+    const stopped = await hook("DELETE", "big-claims", { sub: bob.sub });
+    expect(stopped.status).toBe(204);
+    expect(stopped.headers.get("cache-control")).toBe("no-store");
+    expect(padding((await signIn(test, BOB)).tokens.id_token)).toBeUndefined();
+  });
+
+  it("stops with bytes=0 too", async () => {
+    await hook("POST", "big-claims", { sub: alice.sub, bytes: "100" });
+    expect(padding((await signIn(test)).tokens.id_token)).toHaveLength(100);
+    expect((await hook("POST", "big-claims", { sub: alice.sub, bytes: "0" })).status).toBe(204);
+    expect(padding((await signIn(test)).tokens.id_token)).toBeUndefined();
+  });
+
+  it("refuses a missing subject and a size that is not an integer from 0 to 64 KiB", async () => {
+    expect((await hook("POST", "big-claims", { bytes: "10" })).status).toBe(400);
+    expect((await hook("DELETE", "big-claims")).status).toBe(400);
+    for (const bytes of ["", "-1", "1.5", "1e3", "x", String(64 * 1024 + 1)]) {
+      expect((await hook("POST", "big-claims", { sub: alice.sub, bytes })).status, bytes).toBe(400);
+    }
+    expect((await hook("POST", "big-claims", { sub: alice.sub })).status).toBe(400);
+    expect(padding((await signIn(test)).tokens.id_token)).toBeUndefined();
+  });
+});
+
+describe("issued", () => {
+  it("lists every token the token endpoint issued, of every kind, oldest first", async () => {
+    const empty = await hook("GET", "issued");
+    expect(empty.status).toBe(200);
+    expect(empty.headers.get("cache-control")).toBe("no-store");
+    expect(await empty.json()).toEqual({ accessTokens: [], refreshTokens: [], idTokens: [] });
+
+    const first = await signIn(test);
+    const second = await signIn(test, BOB);
+    const refreshed = await refresh(first.tokens.refresh_token!);
+    expect(await (await hook("GET", "issued")).json()).toEqual({
+      accessTokens: [first.tokens.access_token, second.tokens.access_token, refreshed.body.access_token],
+      refreshTokens: [first.tokens.refresh_token, second.tokens.refresh_token, refreshed.body.refresh_token],
+      idTokens: [first.tokens.id_token, second.tokens.id_token, refreshed.body.id_token],
+    });
+  });
+});
+
 describe("routing", () => {
   it("answers unknown hooks with 404 and wrong methods with 405 and the allowed ones", async () => {
     for (const name of ["nope", "constructor", "stats/extra", ""]) {
@@ -225,6 +286,8 @@ describe("routing", () => {
       ["GET", "revoke", "POST"],
       ["GET", "end-session", "POST"],
       ["DELETE", "outage", "GET, POST"],
+      ["GET", "big-claims", "POST, DELETE"],
+      ["POST", "issued", "GET"],
     ] as const) {
       const response = await hook(method, name, { sub: alice.sub });
       expect(response.status).toBe(405);

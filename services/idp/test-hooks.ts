@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
 import type { Client } from "oidc-provider";
+import type { ExtraClaims } from "./provider";
 
 /**
  * Test-only HTTP hooks, served only with `IDP_TEST_HOOKS=1` (the end-to-end suite sets it; nothing else should).
@@ -41,6 +42,15 @@ import type { Client } from "oidc-provider";
  * - `POST /__test/outage?down=1|0` (204), `GET /__test/outage` (`{"down": boolean}`): while down, every request
  *   that is not a hook has its connection destroyed before any response, so callers see a network error as if
  *   the IdP were unreachable (the connection is accepted and reset, not refused).
+ *
+ * - `POST /__test/big-claims?sub=<sub>&bytes=<n>` (204): every ID token and access token issued to the subject from
+ *   now on carries an extra claim (`test_padding`) whose value is n characters long, as an IdP that puts large
+ *   group lists or entitlements into its tokens does. `bytes=0`, or `DELETE /__test/big-claims?sub=<sub>` (204),
+ *   stops it. Tokens already issued keep their size.
+ *
+ * - `GET /__test/issued`: `{"accessTokens", "refreshTokens", "idTokens"}`, every token string the token endpoint
+ *   issued since start, oldest first, so that a test can prove none of them was ever written anywhere it should
+ *   not be (the servers' logs, for instance).
  */
 
 export const TEST_HOOKS_PREFIX = "/__test/";
@@ -55,6 +65,36 @@ export interface GrantStats {
   refreshGrants: number;
   codeGrants: number;
   refreshFailures: number;
+}
+
+export interface IssuedTokenLists {
+  accessTokens: string[];
+  refreshTokens: string[];
+  idTokens: string[];
+}
+
+export const PADDING_CLAIM = "test_padding";
+/** Far beyond any cookie budget, and still a token oidc-provider signs in a moment. */
+const MAX_PADDING_BYTES = 64 * 1024;
+
+export interface ClaimPadding extends ExtraClaims {
+  set(sub: string, bytes: number): void;
+}
+
+/** The `big-claims` hook's state; the provider reads it through `ExtraClaims` when it issues a token. */
+export function createClaimPadding(): ClaimPadding {
+  const bytesBySub = new Map<string, number>();
+  return {
+    names: [PADDING_CLAIM],
+    for(sub) {
+      const bytes = bytesBySub.get(sub);
+      return bytes ? { [PADDING_CLAIM]: "x".repeat(bytes) } : undefined;
+    },
+    set(sub, bytes) {
+      if (bytes === 0) bytesBySub.delete(sub);
+      else bytesBySub.set(sub, bytes);
+    },
+  };
 }
 
 interface Reply {
@@ -77,8 +117,9 @@ function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   else index.set(key, new Set([value]));
 }
 
-export function createTestHooks(provider: Provider) {
+export function createTestHooks(provider: Provider, padding: ClaimPadding) {
   const latestBySub = new Map<string, IssuedTokens>();
+  const issued: IssuedTokenLists = { accessTokens: [], refreshTokens: [], idTokens: [] };
   const statsBySub = new Map<string, GrantStats>();
   const totals = zeroStats();
   const subByRefreshToken = new Map<string, string>();
@@ -102,6 +143,9 @@ export function createTestHooks(provider: Provider) {
     if (grantType === "authorization_code") count(sub, "codeGrants");
 
     const body = ctx.body as Record<string, unknown> | undefined;
+    if (typeof body?.access_token === "string") issued.accessTokens.push(body.access_token);
+    if (typeof body?.refresh_token === "string") issued.refreshTokens.push(body.refresh_token);
+    if (typeof body?.id_token === "string") issued.idTokens.push(body.id_token);
     if (!sub || typeof body?.access_token !== "string") return;
     const tokens: IssuedTokens = { access_token: body.access_token };
     if (typeof body.refresh_token === "string") {
@@ -220,6 +264,27 @@ export function createTestHooks(provider: Provider) {
       },
     ],
     ["end-session", { POST: (params) => requireSub(params, endSessions) }],
+    [
+      "big-claims",
+      {
+        POST: (params) =>
+          requireSub(params, async (sub) => {
+            const raw = params.get("bytes") ?? "";
+            const bytes = Number(raw);
+            if (!/^\d+$/.test(raw) || bytes > MAX_PADDING_BYTES) {
+              return badRequest(`bytes must be an integer from 0 to ${MAX_PADDING_BYTES}`);
+            }
+            padding.set(sub, bytes);
+            return { status: 204 };
+          }),
+        DELETE: (params) =>
+          requireSub(params, async (sub) => {
+            padding.set(sub, 0);
+            return { status: 204 };
+          }),
+      },
+    ],
+    ["issued", { GET: async () => ({ status: 200, body: issued }) }],
     [
       "outage",
       {

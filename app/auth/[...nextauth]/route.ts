@@ -3,13 +3,22 @@
  * Sign-in starts at /auth/login and sign-out at /auth/logout; Auth.js's own pages, session and CSRF
  * endpoints are not exposed, so there is no second, weaker way in or out.
  */
-import type { NextRequest } from "next/server";
+import { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth";
-import { jsonError } from "@/lib/json-response";
+import { jsonError, NO_STORE } from "@/lib/json-response";
 
 const CALLBACK_PATH = "/auth/callback/oidc";
 
-export function GET(request: NextRequest): Promise<Response> | Response {
+export async function GET(request: NextRequest): Promise<Response> {
   if (request.nextUrl.pathname !== CALLBACK_PATH) return jsonError(404, "not_found", "Not found.");
-  return handlers.GET(request);
+  // Where the user goes next was fixed when sign-in started (Auth.js's callback-url cookie). A `callbackUrl`
+  // in the query never comes from the IdP, and Auth.js would answer one it cannot parse with a 500.
+  const url = request.nextUrl.clone();
+  url.searchParams.delete("callbackUrl");
+  const response = await handlers.GET(new NextRequest(url, request));
+  // The callback sets the session cookie, and Auth.js marks none of its answers uncacheable. Its redirects'
+  // headers are immutable, hence the copy.
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(NO_STORE)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -1,0 +1,189 @@
+/**
+ * The middleware as Next.js runs it, one request at a time: which headers it sets, and what it does with
+ * session cookies sealed under rotated, unknown or no secrets. The IdP is a stub `fetch`.
+ */
+import { NextRequest } from "next/server";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { sessionPayload, type Session } from "@/lib/session";
+import { createSessionCodec } from "@/lib/session-codec";
+import { COOKIE_NAMES } from "@/lib/session-cookie";
+import { STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
+
+const NEWEST = "newest-secret-0123456789-0123456789-0123456789";
+const OLDER = "older-secret-0123456789-0123456789-0123456789";
+const UNKNOWN = "unknown-secret-0123456789-0123456789-012345678";
+const ISSUER = "https://idp.example";
+const NAME = COOKIE_NAMES.session;
+
+/** A fresh module graph, so that the configuration is read again from `env`. */
+async function middlewareWith(env: Record<string, string>) {
+  vi.resetModules();
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  return (await import("./middleware")).middleware;
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+});
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function session(overrides: Partial<Session> = {}): Session {
+  return {
+    sub: "alice",
+    accessToken: "access-token-1",
+    accessTokenExpiresAt: nowSeconds() + 300,
+    refreshAt: nowSeconds() + 240,
+    refreshToken: "refresh-token-1",
+    expiresAt: nowSeconds() + 3600,
+    ...overrides,
+  };
+}
+
+const sealWith = (secret: string, value: Session) => createSessionCodec([secret], NAME).seal(sessionPayload(value), value.expiresAt);
+
+function request(url: string, cookie?: string, headers: Record<string, string> = {}): NextRequest {
+  return new NextRequest(url, { headers: { ...headers, ...(cookie ? { cookie: `${NAME}=${cookie}` } : {}) } });
+}
+
+/** The IdP: its discovery document and a token endpoint that rotates the refresh token. */
+function stubIdp(): { refreshes: number } {
+  const calls = { refreshes: 0 };
+  vi.stubGlobal("fetch", async (input: string | URL | Request) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url === `${ISSUER}/.well-known/openid-configuration`) {
+      return Response.json({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks`, authorization_endpoint: `${ISSUER}/auth` });
+    }
+    if (url === `${ISSUER}/token`) {
+      calls.refreshes += 1;
+      return Response.json({ access_token: "access-token-2", token_type: "Bearer", expires_in: 300, refresh_token: "refresh-token-2" });
+    }
+    return new Response(null, { status: 404 });
+  });
+  return calls;
+}
+
+/** The session cookie a response writes, if any, as one value. */
+function writtenSession(response: Response): string | undefined {
+  const written = response.headers.getSetCookie().find((header) => header.startsWith(`${NAME}=`) && !/Max-Age=0/i.test(header));
+  return written && decodeURIComponent(written.slice(NAME.length + 1).split(";")[0]!);
+}
+
+const clearsSession = (response: Response) => response.headers.getSetCookie().some((header) => header.startsWith(`${NAME}=;`) && /Max-Age=0/i.test(header));
+
+describe("Strict-Transport-Security", () => {
+  it("is sent on every response when AUTH_URL is https, with the CSP upgrading stray http requests", async () => {
+    const middleware = await middlewareWith({ AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
+    for (const url of ["https://app.example/", "https://app.example/api/notes", "https://app.example/dashboard"]) {
+      const response = await middleware(request(url));
+      expect(response.headers.get("strict-transport-security"), url).toBe(STRICT_TRANSPORT_SECURITY);
+      expect(response.headers.get("content-security-policy"), url).toContain("upgrade-insecure-requests");
+    }
+  });
+
+  it("is never sent when AUTH_URL is plain http (localhost development), where a browser would ignore or misapply it", async () => {
+    const middleware = await middlewareWith({ AUTH_URL: "http://localhost:3000", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
+    for (const url of ["http://localhost:3000/", "http://localhost:3000/api/notes", "http://localhost:3000/dashboard"]) {
+      const response = await middleware(request(url));
+      expect(response.headers.has("strict-transport-security"), url).toBe(false);
+      expect(response.headers.get("content-security-policy"), url).not.toContain("upgrade-insecure-requests");
+    }
+  });
+});
+
+describe("Content-Security-Policy", () => {
+  it("has a new nonce on each response, and gives the page behind the same policy to put the nonce on its scripts", async () => {
+    const middleware = await middlewareWith({ AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
+    const [first, second] = [await middleware(request("https://app.example/")), await middleware(request("https://app.example/"))];
+    const nonce = (response: Response) => /'nonce-([^']+)'/.exec(response.headers.get("content-security-policy") ?? "")?.[1];
+    expect(nonce(first)).toBeTruthy();
+    expect(nonce(first)).not.toBe(nonce(second));
+    expect(first.headers.get("x-middleware-request-content-security-policy")).toBe(first.headers.get("content-security-policy"));
+  });
+});
+
+describe("AUTH_SECRET rotation", () => {
+  const rotated = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: `${NEWEST},${OLDER}` };
+
+  it("lets a session sealed with the older secret through, as it is, while no write is due", async () => {
+    const middleware = await middlewareWith(rotated);
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(OLDER, session())));
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("re-seals it with the newest secret on the next write (a refresh), for the browser and the page behind", async () => {
+    const idp = stubIdp();
+    const middleware = await middlewareWith(rotated);
+    const due = session({ refreshAt: nowSeconds() - 1 });
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(OLDER, due)));
+
+    expect(idp.refreshes).toBe(1);
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    const resealed = writtenSession(response)!;
+    expect(await createSessionCodec([NEWEST], NAME).open(resealed)).toMatchObject({ sub: "alice", accessToken: "access-token-2", refreshToken: "refresh-token-2" });
+    expect(await createSessionCodec([OLDER], NAME).open(resealed)).toBeNull();
+    expect(response.headers.get("x-middleware-request-cookie")).toBe(`${NAME}=${encodeURIComponent(resealed)}`);
+  });
+
+  it("signs out a session sealed with a secret it no longer holds, and clears the cookie", async () => {
+    const middleware = await middlewareWith({ ...rotated, AUTH_SECRET: NEWEST });
+    const response = await middleware(request("https://app.example/api/me", await sealWith(OLDER, session()), { "x-csrf": "1" }));
+    expect(response.status).toBe(401);
+    expect(clearsSession(response)).toBe(true);
+  });
+});
+
+describe("unreadable session cookies", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+
+  async function unreadable(): Promise<Record<string, string>> {
+    const sealed = await sealWith(NEWEST, session());
+    const i = Math.floor(sealed.length / 2);
+    return {
+      tampered: sealed.slice(0, i) + (sealed[i] === "A" ? "B" : "A") + sealed.slice(i + 1),
+      "unknown secret": await sealWith(UNKNOWN, session()),
+      garbage: "not-a-session",
+    };
+  }
+
+  it("sends a navigation to sign-in and clears the cookie", async () => {
+    const middleware = await middlewareWith(env);
+    for (const [label, value] of Object.entries(await unreadable())) {
+      const response = await middleware(request("https://app.example/dashboard", value));
+      expect(response.status, label).toBe(303);
+      expect(response.headers.get("location"), label).toBe("https://app.example/auth/login?returnTo=%2Fdashboard");
+      expect(response.headers.get("cache-control"), label).toBe("no-store");
+      expect(clearsSession(response), label).toBe(true);
+    }
+  });
+
+  it("answers a data request with 401 JSON, not a 500, and clears the cookie", async () => {
+    const middleware = await middlewareWith(env);
+    for (const [label, value] of Object.entries(await unreadable())) {
+      const response = await middleware(request("https://app.example/api/notes", value, { "x-csrf": "1" }));
+      expect(response.status, label).toBe(401);
+      expect(await response.json(), label).toMatchObject({ error: "unauthenticated" });
+      expect(clearsSession(response), label).toBe(true);
+    }
+  });
+});
+
+describe("the page shown while the IdP cannot be reached", () => {
+  it("carries this response's nonce on its style, so the policy it is served with lets the style apply", async () => {
+    vi.stubGlobal("fetch", async () => {
+      throw new TypeError("fetch failed");
+    });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const middleware = await middlewareWith({ AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
+    const expired = session({ accessTokenExpiresAt: nowSeconds() - 1, refreshAt: nowSeconds() - 60 });
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired)));
+
+    expect(response.status).toBe(503);
+    const nonce = /'nonce-([^']+)'/.exec(response.headers.get("content-security-policy") ?? "")?.[1];
+    const tags = [...(await response.text()).matchAll(/<(?:style|script)\b[^>]*>/g)].map(([tag]) => tag);
+    expect(tags.length).toBeGreaterThan(0);
+    for (const tag of tags) expect(tag).toContain(`nonce="${nonce}"`);
+  });
+});
