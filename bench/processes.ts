@@ -1,0 +1,164 @@
+/**
+ * The benchmark's processes: started in their own process groups with their output in log files, ready
+ * when their URL answers, stopped with the whole group. Memory is read from `/proc` (Linux).
+ */
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+export interface Service {
+  name: string;
+  /** The process group leader we spawned. */
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface ServiceSpec {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Answers below 500 here mean ready. */
+  readyUrl: string;
+  logFile: string;
+  timeoutMs?: number;
+}
+
+const running = new Set<Service>();
+
+/** Process groups must not outlive the benchmark, however it ends. */
+process.once("exit", () => {
+  for (const service of running) killGroup(service.pid, "SIGKILL");
+});
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+export function logTail(file: string, lines = 30): string {
+  if (!existsSync(file)) return "";
+  return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+export async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", () => reject(new Error(`port ${port} is in use: is another benchmark or server running?`)));
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
+/** Runs `node args...` to completion, output to `logFile`; rejects with the log's tail on failure. */
+export async function runToCompletion(name: string, args: string[], env: Record<string, string>, logFile: string): Promise<void> {
+  const log = openSync(logFile, "w");
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", log, log] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  closeSync(log);
+  if (code !== 0) throw new Error(`${name} failed (exit ${code}); see ${logFile}:\n${logTail(logFile)}`);
+}
+
+export async function startService({ name, args, env, readyUrl, logFile, timeoutMs = 60_000 }: ServiceSpec): Promise<Service> {
+  const log = openSync(logFile, "w");
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", log, log], detached: true });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`${name} did not start`);
+  const pid = child.pid;
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+
+  const service: Service = {
+    name,
+    pid,
+    logFile,
+    async stop() {
+      running.delete(service);
+      if (exited) return;
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+  running.add(service);
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited during start-up; see ${logFile}:\n${logTail(logFile)}`);
+    try {
+      const response = await fetch(readyUrl, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      if (response.status < 500) return service;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await service.stop();
+      throw new Error(`${name} was not ready at ${readyUrl} within ${timeoutMs / 1000} s; see ${logFile}:\n${logTail(logFile)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function children(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may contain spaces: the parent pid follows the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) found.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return found;
+}
+
+/**
+ * The process that serves the web app: `next start` renames itself `next-server`, and may do so in a
+ * child depending on how it was launched. `undefined` where `/proc` is not available.
+ */
+export function findNextServer(rootPid: number): number | undefined {
+  if (!existsSync("/proc")) return undefined;
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("next-server")) return pid;
+    } catch {
+      continue;
+    }
+    queue.push(...children(pid));
+  }
+  return undefined;
+}
+
+export interface Memory {
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** Peak resident set size since the process started (`VmHWM`), bytes. */
+  peak: number;
+}
+
+export function readMemory(pid: number): Memory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+    const memory = { rss: field("VmRSS"), peak: field("VmHWM") };
+    return Number.isFinite(memory.rss) && Number.isFinite(memory.peak) ? memory : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * `npm run bench`: what authentication costs per request, as ratios measured side by side on a
+ * production build of web, API and IdP. `npm run bench -- --smoke` is a short run that checks the
+ * benchmark still works; `--no-build` reuses the `.next` of a previous build of the same code.
+ *
+ * 1. `GET /api/notes` with a session cookie (middleware, session read, Bearer forward) against
+ *    `/bench/notes`, the same forwarding with a token obtained beforehand and no middleware.
+ * 2. `/dashboard` through the middleware against the same page left out by the matcher.
+ * 3. The API's `GET /me` with a valid token against its unauthenticated `GET /healthz`.
+ * 4. Silent refresh: many sessions under load with short-lived tokens; refresh grants must equal expiries.
+ * Plus sizes, the web process's peak memory, and the session codec against Auth.js's, per call.
+ *
+ * Everything runs on its own ports and data folder, so it never meets `npm run dev`. Results go to
+ * `.bench/results.{md,json}`; logs of every process to `.bench/logs/`. Exits 1 when the benchmark could
+ * not run or a correctness check failed (refresh, cookie rewrites); a missed ratio target is reported only.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createSessionCodec } from "@/lib/session-codec";
+import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
+import { parseSession, sessionPayload } from "@/lib/session";
+import { Browser, signIn, type Credentials } from "./browser";
+import { codecCosts } from "./codec";
+import { compare, type LoadSettings, type Target } from "./load";
+import { assertPortFree, findNextServer, readMemory, runToCompletion, startService, type Memory, type Service } from "./processes";
+import { refreshUnderLoad } from "./refresh";
+import { toMarkdown, type RatioResult, type Report } from "./report";
+import { cookieWrites, measureSizes } from "./sizes";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = path.join(ROOT, ".bench");
+const LOGS = path.join(OUT, "logs");
+const DATA_DIR = ".data/bench";
+
+const PORTS = { web: 3200, idp: 4200, api: 4201 } as const;
+const WEB = new URL(`http://localhost:${PORTS.web}`);
+const IDP = new URL(`http://localhost:${PORTS.idp}`);
+const API = new URL(`http://127.0.0.1:${PORTS.api}`);
+// Benchmark-only values: these processes live for one run on loopback.
+const AUTH_SECRET = "bench-only-auth-secret-0123456789abcdef0123456789";
+const USERS: Credentials[] = [
+  { username: "alice", password: "wonderland" },
+  { username: "bob", password: "builder" },
+];
+
+const MODES = {
+  full: {
+    load: { connections: 10, rounds: 5, seconds: 5, warmupSeconds: 3 },
+    refresh: { sessions: 50, connectionsPerSession: 2, seconds: 60, accessTokenTtl: 10 },
+    codecIterations: 2000,
+  },
+  smoke: {
+    load: { connections: 10, rounds: 2, seconds: 1, warmupSeconds: 1 },
+    refresh: { sessions: 10, connectionsPerSession: 2, seconds: 15, accessTokenTtl: 6 },
+    codecIterations: 200,
+  },
+} satisfies Record<string, { load: LoadSettings; refresh: object; codecIterations: number }>;
+
+/** Long enough that no token is refreshed during the ratio measurements. */
+const LONG_TTL = 3600;
+
+const started = Date.now();
+function progress(message: string): void {
+  console.log(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${message}`);
+}
+
+function stackEnv(accessTokenTtl: number): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    PORT: String(PORTS.web),
+    IDP_PORT: String(PORTS.idp),
+    API_PORT: String(PORTS.api),
+    AUTH_URL: WEB.origin,
+    OIDC_ISSUER: IDP.origin,
+    API_URL: API.origin,
+    API_AUDIENCE: API.origin,
+    AUTH_SECRET,
+    OIDC_CLIENT_ID: "tessera-bff",
+    OIDC_CLIENT_SECRET: "bench-only-client-secret-0123456789abcdef",
+    IDP_TEST_HOOKS: "1",
+    ACCESS_TOKEN_TTL: String(accessTokenTtl),
+    DATA_DIR,
+    BENCHMARK_ROUTES: "1",
+    // The embedded stores, whatever the shell has: the benchmark measures this app, not a Redis round trip.
+    REDIS_URL: "",
+  };
+}
+
+const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+
+interface Stack {
+  services: Service[];
+  webPid: number | undefined;
+  webStart: Memory | undefined;
+}
+
+async function startStack(accessTokenTtl: number, phase: string): Promise<Stack> {
+  const env = stackEnv(accessTokenTtl);
+  const log = (name: string) => path.join(LOGS, `${name}-${phase}.log`);
+  const services: Service[] = [];
+  try {
+    services.push(
+      ...(await Promise.all([
+        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: `${IDP.origin}/.well-known/openid-configuration`, logFile: log("idp") }),
+        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: `${API.origin}/healthz`, logFile: log("api") }),
+      ])),
+    );
+    const web = await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: WEB.href, logFile: log("web") });
+    services.push(web);
+    const webPid = findNextServer(web.pid);
+    return { services, webPid, webStart: webPid === undefined ? undefined : readMemory(webPid) };
+  } catch (error) {
+    await Promise.all(services.map((service) => service.stop()));
+    throw error;
+  }
+}
+
+async function stopStack(stack: Stack): Promise<{ start: Memory; end: Memory } | undefined> {
+  const end = stack.webPid === undefined ? undefined : readMemory(stack.webPid);
+  await Promise.all(stack.services.map((service) => service.stop()));
+  return stack.webStart && end ? { start: stack.webStart, end } : undefined;
+}
+
+async function getJson<T>(url: URL, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${url.pathname} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+async function expectOk(url: URL, headers: Record<string, string>, contains: string): Promise<void> {
+  const response = await fetch(url, { headers, redirect: "manual" });
+  const body = await response.text();
+  if (response.status !== 200 || !body.includes(contains)) {
+    throw new Error(`${url.pathname} answered ${response.status} without "${contains}": is BENCHMARK_ROUTES read, and the build current?`);
+  }
+}
+
+function describeCommit(): string {
+  try {
+    const hash = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return dirty ? `${hash} with uncommitted changes` : hash;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function inBatches<T>(count: number, batch: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let first = 0; first < count; first += batch) {
+    const indexes = Array.from({ length: Math.min(batch, count - first) }, (_, i) => first + i);
+    results.push(...(await Promise.all(indexes.map(task))));
+  }
+  return results;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== "--smoke" && arg !== "--no-build");
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(" ")}; use --smoke and/or --no-build`);
+  const mode = args.includes("--smoke") ? "smoke" : "full";
+  const settings = MODES[mode];
+
+  process.chdir(ROOT);
+  mkdirSync(LOGS, { recursive: true });
+  for (const port of Object.values(PORTS)) await assertPortFree(port);
+  rmSync(DATA_DIR, { recursive: true, force: true });
+  progress(`${mode} run; web ${WEB.origin}, IdP ${IDP.origin}, API ${API.origin}; BENCHMARK_ROUTES=1 serves the /bench/* baselines`);
+
+  if (args.includes("--no-build")) {
+    progress("reusing the existing production build (--no-build)");
+  } else {
+    progress("next build ...");
+    await runToCompletion("next build", [nextBin, "build"], stackEnv(LONG_TTL), path.join(LOGS, "build.log"));
+  }
+
+  // Phases 1-3: long-lived tokens, one signed-in browser.
+  progress("starting idp, api and web (access tokens live 1 h)");
+  let stack = await startStack(LONG_TTL, "ratios");
+  const memory: Report["memory"] = {};
+  let ratios: RatioResult[];
+  let sizes: Report["sizes"];
+  let writes: Report["cookieWrites"];
+  let payload: Record<string, unknown>;
+  try {
+    const browser = new Browser();
+    const dashboardHtml = await signIn(browser, WEB, USERS[0]!);
+    const cookie = browser.jar(WEB.origin).header("/");
+    const { sub } = await getJson<{ sub: string }>(new URL("/api/me", WEB), { headers: { cookie, "x-csrf": "1" } });
+    const { access_token: token } = await getJson<{ access_token: string }>(new URL(`/__test/tokens?sub=${encodeURIComponent(sub)}`, IDP));
+    const bearer = { authorization: `Bearer ${token}` };
+    progress(`signed in as ${USERS[0]!.username}`);
+
+    await expectOk(new URL("/bench/notes", WEB), bearer, '"notes"');
+    await expectOk(new URL("/bench/dashboard", WEB), { cookie }, "Hello,");
+    const writesPerRoute = mode === "smoke" ? 5 : 20;
+    writes = {
+      requests: 2 * writesPerRoute,
+      writes:
+        (await cookieWrites(browser, new URL("/api/notes", WEB), { "x-csrf": "1" }, writesPerRoute)) +
+        (await cookieWrites(browser, new URL("/dashboard", WEB), {}, writesPerRoute)),
+    };
+    sizes = await measureSizes(browser, WEB, dashboardHtml);
+    progress(`Cookie header ${sizes.cookieHeaderBytes} bytes; dashboard JS ${sizes.dashboardJsBytes} bytes; session cookie rewritten ${writes.writes}/${writes.requests}`);
+
+    const comparisons: [string, Target, Target, number][] = [
+      [
+        "1. BFF data route",
+        { label: "GET /api/notes (session cookie)", url: new URL("/api/notes", WEB).href, headers: { cookie, "x-csrf": "1" } },
+        { label: "GET /bench/notes (token, no middleware)", url: new URL("/bench/notes", WEB).href, headers: bearer },
+        0.85,
+      ],
+      [
+        "2. middleware on a page",
+        { label: "GET /dashboard", url: new URL("/dashboard", WEB).href, headers: { cookie } },
+        { label: "GET /bench/dashboard (no middleware)", url: new URL("/bench/dashboard", WEB).href, headers: { cookie } },
+        0.9,
+      ],
+      [
+        "3. API token verification",
+        { label: "API GET /me (token)", url: new URL("/me", API).href, headers: bearer },
+        { label: "API GET /healthz", url: new URL("/healthz", API).href, headers: {} },
+        0.8,
+      ],
+    ];
+    ratios = [];
+    for (const [name, a, b, target] of comparisons) {
+      progress(`${name}: ${a.label} vs ${b.label}`);
+      const result = await compare(a, b, settings.load, (message) => progress(`  ${message}`));
+      ratios.push({ ...result, name, baseline: b.label, target, pass: result.ratio >= target });
+      progress(`  ratio ${result.ratio.toFixed(2)} (target ≥ ${target})`);
+    }
+
+    const session = parseSession(await createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session).open(joinChunks(COOKIE_NAMES.session, browser.jar(WEB.origin).list()) ?? ""));
+    if (!session) throw new Error("the signed-in session cookie could not be opened with the benchmark's AUTH_SECRET");
+    payload = sessionPayload(session);
+  } finally {
+    memory.throughput = await stopStack(stack);
+  }
+
+  progress(`session codec: ${settings.codecIterations} calls per sample`);
+  const codec = await codecCosts(AUTH_SECRET, COOKIE_NAMES.session, payload, settings.codecIterations);
+  progress(`  open ${codec.tesseraOpen.toFixed(1)} µs vs Auth.js decode ${codec.authjsDecode.toFixed(1)} µs`);
+
+  // Phase 4: short-lived tokens, many sessions.
+  const { sessions, connectionsPerSession, seconds, accessTokenTtl } = settings.refresh;
+  progress(`restarting with access tokens of ${accessTokenTtl} s`);
+  stack = await startStack(accessTokenTtl, "refresh");
+  let refresh: Report["refresh"];
+  try {
+    const browsers = await inBatches(sessions, 5, async (index) => {
+      const browser = new Browser();
+      await signIn(browser, WEB, USERS[index % USERS.length]!);
+      return browser;
+    });
+    progress(`${sessions} sessions signed in; ${sessions * connectionsPerSession} connections for ${seconds} s`);
+    refresh = await refreshUnderLoad({
+      web: WEB,
+      idp: IDP,
+      browsers,
+      connectionsPerSession,
+      seconds,
+      accessTokenTtl,
+      codec: createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session),
+      progress: (message) => progress(`  ${message}`),
+    });
+    progress(`  ${refresh.expiries} expiries, ${refresh.refreshGrants} refresh grants, ${refresh.failedRequests} failed requests`);
+  } finally {
+    memory.refresh = await stopStack(stack);
+  }
+
+  const cpus = os.cpus();
+  const report: Report = {
+    mode,
+    date: new Date().toISOString(),
+    commit: describeCommit(),
+    machine: { node: process.version, cpu: cpus[0]?.model.trim() ?? "unknown", cpus: cpus.length, platform: `${os.type()} ${os.release()}` },
+    load: settings.load,
+    ratios,
+    refresh,
+    sizes,
+    cookieWrites: writes,
+    memory,
+    codec,
+    seconds: (Date.now() - started) / 1000,
+  };
+  const markdown = toMarkdown(report);
+  writeFileSync(path.join(OUT, "results.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(OUT, "results.md"), markdown);
+  console.log(`\n${markdown}`);
+  progress(`written to .bench/results.md and .bench/results.json`);
+
+  const failures = [
+    ...(refresh.ok ? [] : ["silent refresh under load"]),
+    ...(writes.writes === 0 ? [] : ["the session cookie was rewritten on steady-state responses"]),
+  ];
+  for (const failure of failures) console.error(`FAILED: ${failure}`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+// The services run in their own process groups: on Ctrl-C, exit through the handler that stops them.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
