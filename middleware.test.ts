@@ -31,6 +31,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function session(overrides: Partial<Session> = {}): Session {
   return {
+    id: "session-1",
     sub: "alice",
     accessToken: "access-token-1",
     accessTokenExpiresAt: nowSeconds() + 300,

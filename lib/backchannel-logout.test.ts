@@ -54,7 +54,7 @@ describe("handleBackchannelLogout", () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
-    expect(await sessions.isEnded("sid-7")).toBe(true);
+    expect(await sessions.isEnded("idp:sid-7")).toBe(true);
     expect(relay).toHaveBeenCalledWith(token);
   });
 
@@ -63,7 +63,7 @@ describe("handleBackchannelLogout", () => {
     const now = 1_900_000_000_000;
     const token = await idp.logoutToken({ sid: "sid-7", jti: "j-7" }, { nowSeconds: now / 1000 });
     await handleBackchannelLogout(post(form(token)), { ...deps, sessions: { endOnce }, now: () => now, verify: createLogoutTokenVerifier({ issuer: TEST_ISSUER, clientId: TEST_CLIENT_ID, getKey: idp.getKey, now: () => now }) });
-    expect(endOnce).toHaveBeenCalledWith("sid-7", now / 1000 + SESSION_MAX_AGE, { jti: "j-7", until: now / 1000 + 120 + 5 });
+    expect(endOnce).toHaveBeenCalledWith("idp:sid-7", now / 1000 + SESSION_MAX_AGE, { jti: "j-7", until: now / 1000 + 120 + 5 });
   });
 
   it("refuses a replayed token with 400, and changes nothing the second time", async () => {
@@ -86,7 +86,7 @@ describe("handleBackchannelLogout", () => {
     relay.mockRejectedValue(new ApiRevocationError("api_unreachable", "POST /revocations/logout-token: the API could not be reached"));
     const token = await idp.logoutToken({ sid: "sid-7" });
     expect((await handleBackchannelLogout(post(form(token)), deps)).status).toBe(200);
-    expect(await sessions.isEnded("sid-7")).toBe(true);
+    expect(await sessions.isEnded("idp:sid-7")).toBe(true);
     expect(String(vi.mocked(console.error).mock.calls[0]?.[0])).toMatch(/the API did not take the logout token.*api_unreachable/);
   });
 
@@ -94,14 +94,14 @@ describe("handleBackchannelLogout", () => {
     it("a token that does not verify", async () => {
       const forged = await idp.logoutToken({ sid: "sid-7" }, { key: idp.otherKey });
       await expectRefused(await handleBackchannelLogout(post(form(forged)), deps));
-      expect(await sessions.isEnded("sid-7")).toBe(false);
+      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
       expect(relay).not.toHaveBeenCalled();
     });
 
     it("an ID token passed off as a logout token", async () => {
       const idToken = await idp.logoutToken({ sid: "sid-7", events: undefined, nonce: "n" }, { typ: "JWT" });
       await expectRefused(await handleBackchannelLogout(post(form(idToken)), deps));
-      expect(await sessions.isEnded("sid-7")).toBe(false);
+      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
     });
 
     it("a body that is not a form", async () => {
@@ -134,7 +134,7 @@ describe("handleBackchannelLogout", () => {
       };
       const token = await idp.logoutToken({ sid: "sid-7" });
       await expectRefused(await handleBackchannelLogout(post(form(token)), { ...deps, verify }), "temporarily_unavailable");
-      expect(await sessions.isEnded("sid-7")).toBe(false);
+      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
       // The same token is accepted once the keys are back.
       expect((await handleBackchannelLogout(post(form(token)), deps)).status).toBe(200);
     });

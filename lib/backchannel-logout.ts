@@ -10,7 +10,7 @@
  * never cached. A failure to reach the API is logged but does not undo step 3, so it is still a 200.
  * Dependencies are injected, so that each answer can be tested.
  */
-import type { EndedSessions } from "./ended-sessions";
+import { endedKey, type EndedSessions } from "./ended-sessions";
 import { NO_STORE } from "./json-response";
 import { logError, logInfo } from "./log";
 import { LogoutTokenError, type LogoutToken } from "./logout-token";
@@ -77,7 +77,10 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
   const { jti, sid, sub, acceptableUntil } = logout;
   let firstUse: boolean;
   try {
-    firstUse = await deps.sessions.endOnce(sid, Math.floor(now() / 1000) + deps.sessionMaxAge, { jti, until: acceptableUntil });
+    firstUse = await deps.sessions.endOnce(sid === undefined ? undefined : endedKey.idp(sid), Math.floor(now() / 1000) + deps.sessionMaxAge, {
+      jti,
+      until: acceptableUntil,
+    });
   } catch (error) {
     logError(SCOPE, "could not record the ended session", error);
     return unavailable();

@@ -229,6 +229,21 @@ describe("loadConfig REDIS_URL", () => {
   it.each(["http://localhost:6379", "localhost:6379", "not a url"])("refuses %j", (redisUrl) => {
     expect(failingVariable(() => loadConfig({ REDIS_URL: redisUrl }))).toBe("REDIS_URL");
   });
+  it("refuses cleartext redis:// to another host in production, and allows it on loopback", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, REDIS_URL: "redis://cache.example:6379" }))).toBe("REDIS_URL");
+    expect(loadConfig({ ...PRODUCTION, REDIS_URL: "redis://127.0.0.1:6379" }).redisUrl?.hostname).toBe("127.0.0.1");
+    expect(loadConfig({ ...PRODUCTION, REDIS_URL: "rediss://cache.example:6380" }).redisUrl?.protocol).toBe("rediss:");
+  });
+});
+
+describe("loadConfig API_URL in production", () => {
+  it("refuses http:// to another host: the Bearer token would cross the network in cleartext", () => {
+    expect(failingVariable(() => loadConfig({ ...PRODUCTION, API_URL: "http://api.internal:4001" }))).toBe("API_URL");
+  });
+
+  it("allows http:// on loopback", () => {
+    expect(loadConfig({ ...PRODUCTION, API_URL: "http://localhost:4001" }).apiUrl.host).toBe("localhost:4001");
+  });
 });
 
 describe("loadConfig DATA_DIR", () => {

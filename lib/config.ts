@@ -88,9 +88,10 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     clientSecret,
     scope: env.OIDC_SCOPE?.trim() || DEFAULT_SCOPE,
     audienceStyle: readAudienceStyle(env.OIDC_AUDIENCE_STYLE),
-    apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), false),
+    // The Bearer token travels to the API: in cleartext only on loopback.
+    apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), production),
     apiAudience,
-    redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim()) : undefined,
+    redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim(), production) : undefined,
     dataDir: env.DATA_DIR?.trim() || ".data",
     sessionMaxAge: readSeconds(env, "SESSION_MAX_AGE", 8 * 60 * 60),
     refreshSkew: readSeconds(env, "REFRESH_SKEW", DEFAULT_REFRESH_SKEW),
@@ -154,7 +155,8 @@ function readUrl(name: string, value: string, production: boolean): URL {
   return url;
 }
 
-function readRedisUrl(value: string): URL {
+/** The list of ended sessions must not be readable or writable on the wire: `rediss://` off loopback in production. */
+function readRedisUrl(value: string, production: boolean): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -163,6 +165,9 @@ function readRedisUrl(value: string): URL {
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL");
+  }
+  if (production && url.protocol === "redis:" && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new ConfigError("REDIS_URL", "must use rediss:// (TLS) outside localhost");
   }
   return url;
 }

@@ -47,8 +47,8 @@ export function createRedisEndedSessions(redis: Redis, now: () => number = Date.
           : await redis.eval(END_ONCE_SCRIPT, 2, messageKey, `${SID_PREFIX}${sid}`, keepMessage, secondsUntil(until));
       return result === 1;
     },
-    async isEnded(sid) {
-      return (await redis.exists(`${SID_PREFIX}${sid}`)) === 1;
+    async isEnded(...keys) {
+      return keys.length > 0 && (await redis.exists(...keys.map((key) => `${SID_PREFIX}${key}`))) > 0;
     },
   };
 }

@@ -56,8 +56,9 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
     async endOnce(sid, until, message) {
       return endOnce(sid, until, message);
     },
-    async isEnded(sid) {
-      return find.get(sid, seconds()) !== undefined;
+    async isEnded(...keys) {
+      const at = seconds();
+      return keys.some((key) => find.get(key, at) !== undefined);
     },
   };
 }

@@ -2,8 +2,8 @@
  * The BFF's list of ended sessions: the one piece of server-side state behind its stateless cookie.
  *
  * Deleting a cookie in one browser does nothing to a copy of it. So sign-out and back-channel logout
- * record the session's `sid` here, and the server-side session reader refuses a cookie whose `sid` is
- * listed. An entry is kept until the session it names would have ended anyway, then dropped.
+ * record the session here (see `endedKey`), and the server-side session reader refuses a cookie whose
+ * keys are listed. An entry is kept until the session it names would have ended anyway, then dropped.
  *
  * One store per process, chosen by configuration: Redis with `REDIS_URL`, shared by every instance;
  * otherwise an embedded SQLite file, `DATA_DIR/web/ended-sessions.sqlite`. Node runtime only: the
@@ -13,6 +13,7 @@ import path from "node:path";
 import { getConfig } from "./config";
 import { connectRedis, createRedisEndedSessions } from "./ended-sessions-redis";
 import { createSqliteEndedSessions, openEndedSessionsFile } from "./ended-sessions-sqlite";
+import type { Session } from "./session";
 
 /** A message that may be acted on once only (a logout token), by its `jti`. */
 export interface OneTimeMessage {
@@ -29,7 +30,22 @@ export interface EndedSessions {
    * the message's `jti` was seen before. A failure records nothing either, so the sender may try again.
    */
   endOnce(sid: string | undefined, until: number, message: OneTimeMessage): Promise<boolean>;
-  isEnded(sid: string): Promise<boolean>;
+  /** Whether any of `keys` is listed: one look-up (one Redis round trip) for a session's every key. */
+  isEnded(...keys: string[]): Promise<boolean>;
+}
+
+/**
+ * What the list is keyed by. Sign-out lists this app's own session id: a fresh one at every sign-in, so a
+ * new session is never caught by an old entry even when the IdP reuses its `sid` (its single sign-on
+ * session outlived the sign-out). Back-channel logout lists the IdP's `sid`, all the IdP names.
+ */
+export const endedKey = {
+  session: (id: string) => `session:${id}`,
+  idp: (sid: string) => `idp:${sid}`,
+};
+
+export function endedKeys(session: Session): string[] {
+  return session.sid ? [endedKey.session(session.id), endedKey.idp(session.sid)] : [endedKey.session(session.id)];
 }
 
 let store: EndedSessions | undefined;

@@ -24,6 +24,7 @@ function fakeClock() {
 function sessionAt(nowSeconds: number, age: number, overrides: Partial<Session> = {}): Session {
   const issuedAt = nowSeconds - age;
   return {
+    id: "session-1",
     sub: "alice",
     sid: "sid-1",
     accessToken: "access-token-1",

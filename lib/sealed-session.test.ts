@@ -21,6 +21,7 @@ afterAll(() => {
 function session(overrides: Partial<Session> = {}): Session {
   const now = Math.floor(Date.now() / 1000);
   return {
+    id: "session-1",
     sub: "alice",
     sid: "sid-1",
     name: "Alice",

@@ -6,7 +6,7 @@
  * refused: one indexed look-up (or one Redis round trip) per call.
  */
 import { cookies } from "next/headers";
-import { endedSessions, type EndedSessions } from "./ended-sessions";
+import { endedKeys, endedSessions, type EndedSessions } from "./ended-sessions";
 import { logError } from "./log";
 import { readSession } from "./sealed-session";
 import type { Session } from "./session";
@@ -16,7 +16,7 @@ export async function getSession(): Promise<Session | null> {
 }
 
 /**
- * `session`, unless its `sid` is on the list of ended sessions.
+ * `session`, unless it (or its IdP session) is on the list of ended sessions.
  *
  * Fails open: when the list cannot be read, the session is admitted and the failure logged. Failing closed
  * would sign every user out, or take the app down, for as long as the store is unavailable, and it would
@@ -25,9 +25,9 @@ export async function getSession(): Promise<Session | null> {
  * user's name and email at the next refresh, a few minutes at most.
  */
 export async function admitSession(session: Session | null, store: () => EndedSessions): Promise<Session | null> {
-  if (!session?.sid) return session;
+  if (!session) return null;
   try {
-    return (await store().isEnded(session.sid)) ? null : session;
+    return (await store().isEnded(...endedKeys(session))) ? null : session;
   } catch (error) {
     logError("session", "could not read the list of ended sessions; admitting the session", error);
     return session;

@@ -16,6 +16,7 @@ function input(overrides: Partial<NewSessionInput> = {}): NewSessionInput {
     claims: { sub: "alice", sid: "sid-1", name: "Alice", email: "alice@example.com" },
     nowSeconds: NOW,
     maxAge: MAX_AGE,
+    id: "session-1",
     ...overrides,
   };
 }
@@ -31,8 +32,16 @@ function sessionError(create: () => unknown): SessionError {
 }
 
 describe("newSession", () => {
+  it("gives every sign-in a new random id of its own", () => {
+    const { id: _fixed, ...random } = input();
+    const first = newSession(random);
+    expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(newSession(random).id).not.toBe(first.id);
+  });
+
   it("keeps the tokens and claims of the sign-in", () => {
     expect(newSession(input())).toEqual({
+      id: "session-1",
       sub: "alice",
       sid: "sid-1",
       name: "Alice",
@@ -177,6 +186,7 @@ describe("parseSession", () => {
     ["a numeric sub", { sub: 1, accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
     ["no access token", { sub: "alice", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
     ["an access-token expiry as a string", { sub: "alice", accessToken: "a", accessTokenExpiresAt: String(NOW), refreshAt: NOW, exp: NOW }],
+    ["no id", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW }],
     ["no refresh time", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, exp: NOW }],
     ["no exp", { sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW }],
     ["an empty object", {}],
@@ -185,7 +195,7 @@ describe("parseSession", () => {
   });
 
   it("drops optional fields of the wrong type", () => {
-    const parsed = parseSession({ sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW, refreshToken: 5, idToken: {} });
+    const parsed = parseSession({ id: "s", sub: "alice", accessToken: "a", accessTokenExpiresAt: NOW, refreshAt: NOW, exp: NOW, refreshToken: 5, idToken: {} });
     expect(parsed).not.toBeNull();
     expect(parsed?.refreshToken).toBeUndefined();
     expect(parsed?.idToken).toBeUndefined();

@@ -8,6 +8,8 @@ import { decodeJwt } from "jose";
 import { DEFAULT_REFRESH_SKEW, refreshTime } from "./refresh-policy";
 
 export interface Session {
+  /** This app's own id for the session, new at every sign-in: what sign-out lists as ended. */
+  id: string;
   sub: string;
   /** The IdP's session id, the key for back-channel logout and revocation. */
   sid?: string;
@@ -57,6 +59,8 @@ export interface NewSessionInput {
   nowSeconds: number;
   maxAge: number;
   refreshSkew?: number;
+  /** Injectable for tests; a random UUID otherwise. */
+  id?: string;
 }
 
 const optionalString = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
@@ -73,7 +77,7 @@ function accessTokenExpiry(tokens: TokenSet): number {
   throw new SessionError("missing_expiry", "The token response gave no expires_in and the access token is not a JWT with exp");
 }
 
-export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = DEFAULT_REFRESH_SKEW }: NewSessionInput): Session {
+export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = DEFAULT_REFRESH_SKEW, id = crypto.randomUUID() }: NewSessionInput): Session {
   const sub = optionalString(claims.sub);
   if (!sub) throw new SessionError("missing_subject", "The ID token has no sub claim");
   if (!tokens.access_token) throw new SessionError("missing_access_token", "The token response has no access_token");
@@ -81,6 +85,7 @@ export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = D
   const refreshLimit = tokens.refresh_expires_in ? nowSeconds + tokens.refresh_expires_in : Infinity;
   const accessTokenExpiresAt = accessTokenExpiry(tokens);
   return {
+    id,
     sub,
     sid: optionalString(claims.sid),
     name: optionalString(claims.name),
@@ -114,10 +119,11 @@ export function withRefreshedTokens(session: Session, tokens: TokenSet, nowSecon
 /** A session from an opened cookie payload, or `null` when its shape is not one this app writes. */
 export function parseSession(payload: Record<string, unknown> | null): Session | null {
   if (!payload) return null;
-  const { sub, accessToken, accessTokenExpiresAt, refreshAt, exp } = payload;
-  if (typeof sub !== "string" || typeof accessToken !== "string") return null;
+  const { id, sub, accessToken, accessTokenExpiresAt, refreshAt, exp } = payload;
+  if (typeof id !== "string" || typeof sub !== "string" || typeof accessToken !== "string") return null;
   if (typeof accessTokenExpiresAt !== "number" || typeof refreshAt !== "number" || typeof exp !== "number") return null;
   return {
+    id,
     sub,
     sid: optionalString(payload.sid),
     name: optionalString(payload.name),

@@ -10,6 +10,7 @@ const END_SESSION = "https://idp.example/session/end";
 const SIGNED_OUT = new URL("https://app.example/signed-out");
 
 const session: Session = {
+  id: "session-1",
   sub: "alice",
   sid: "sid-1",
   accessToken: "access-token-secret",
@@ -64,7 +65,7 @@ describe("signOut", () => {
     expect(injected.revokeRefreshToken).toHaveBeenCalledWith("refresh-token-secret");
     expect(injected.revokeAccessToken).toHaveBeenCalledWith("access-token-secret");
     // Remembered until the session would have ended anyway.
-    expect(injected.endSession).toHaveBeenCalledWith("sid-1", NOW + 8 * 3600);
+    expect(injected.endSession).toHaveBeenCalledWith(session, NOW + 8 * 3600);
 
     expect(`${location.origin}${location.pathname}`).toBe(END_SESSION);
     expect(location.searchParams.get("id_token_hint")).toBe("id.token.hint");
@@ -97,7 +98,7 @@ describe("signOut", () => {
   it("with the IdP and the API both unreachable, still records the session as ended", async () => {
     const { steps: injected } = steps({ revokeRefreshToken: fail(idpUnreachable), revokeAccessToken: fail(apiUnreachable) });
     const location = await run(session, injected);
-    expect(injected.endSession).toHaveBeenCalledWith("sid-1", session.expiresAt);
+    expect(injected.endSession).toHaveBeenCalledWith(session, session.expiresAt);
     expect(location.href).toBe(`${SIGNED_OUT.href}?state=idp.api`);
   });
 
@@ -128,10 +129,10 @@ describe("signOut", () => {
     expect((await run(session, injected)).href).toBe(SIGNED_OUT.href);
   });
 
-  it("skips what the session does not have: no refresh token, no sid", async () => {
+  it("skips what the session does not have, and lists it as ended even without an IdP sid", async () => {
     const { calls, steps: injected } = steps();
     await run({ ...session, refreshToken: undefined, sid: undefined }, injected);
-    expect(calls).toEqual(["revokeAccessToken", "endSessionEndpoint"]);
+    expect(calls).toEqual(["revokeAccessToken", "endSession", "endSessionEndpoint"]);
   });
 
   it("without a session, only ends the IdP's session, which then asks the user to confirm", async () => {

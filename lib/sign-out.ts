@@ -19,8 +19,8 @@ import { TokenRevocationError } from "./token-revocation";
 export interface SignOutSteps {
   revokeRefreshToken(refreshToken: string): Promise<unknown>;
   revokeAccessToken(accessToken: string): Promise<unknown>;
-  /** Records `sid` as ended until `until` (epoch seconds). */
-  endSession(sid: string, until: number): Promise<void>;
+  /** Records the session as ended until `until` (epoch seconds). */
+  endSession(session: Session, until: number): Promise<void>;
   /** `undefined` when the IdP has none. */
   endSessionEndpoint(): Promise<string | undefined>;
 }
@@ -58,10 +58,9 @@ export async function signOut(session: Session | null, steps: SignOutSteps, { cl
       steps.revokeAccessToken(session.accessToken),
     );
   }
-  if (session?.sid) {
-    const { sid, expiresAt } = session;
+  if (session) {
     await attempt("app", "could not record the session as ended; a copy of its cookie is refused only once its refresh fails", () =>
-      steps.endSession(sid, expiresAt),
+      steps.endSession(session, session.expiresAt),
     );
   }
 

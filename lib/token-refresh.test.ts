@@ -13,6 +13,7 @@ const NOW_MS = 1_893_456_000_500; // 2030-01-01T00:00:00.5Z
 const NOW = 1_893_456_000;
 
 const session: Session = {
+  id: "session-1",
   sub: "alice",
   sid: "sid-1",
   name: "Alice",

@@ -9,7 +9,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { revokeAccessToken } from "@/lib/api-revocation";
 import { getConfig } from "@/lib/config";
 import { isSameOrigin } from "@/lib/csrf";
-import { endedSessions } from "@/lib/ended-sessions";
+import { endedKey, endedSessions } from "@/lib/ended-sessions";
 import { idpMetadata } from "@/lib/idp";
 import { jsonError, NO_STORE } from "@/lib/json-response";
 import { getSession } from "@/lib/server-session";
@@ -29,7 +29,7 @@ export async function POST(request: NextRequest): Promise<Response> {
     {
       revokeRefreshToken: (token) => revokeRefreshToken(token, { metadata: idpMetadata, issuer, clientId, clientSecret, timeoutMs: idpTimeoutMs }),
       revokeAccessToken: (token) => revokeAccessToken(token, { apiUrl, timeoutMs: apiTimeoutMs }),
-      endSession: (sid, until) => endedSessions().end(sid, until),
+      endSession: (session, until) => endedSessions().end(endedKey.session(session.id), until),
       endSessionEndpoint: async () => (await idpMetadata()).end_session_endpoint,
     },
     { clientId, signedOutUrl: new URL("/signed-out", authUrl) },
