@@ -30,6 +30,12 @@ export function describeEndedSessionsContract(name: string, create: () => EndedS
       expect(await store.isEnded(id("other"))).toBe(false);
     });
 
+    it("answers for several keys at once: ended when any of them is", async () => {
+      await store.end(id("idp"), t + 300);
+      expect(await store.isEnded(id("session"), id("idp"))).toBe(true);
+      expect(await store.isEnded(id("session"), id("other"))).toBe(false);
+    });
+
     it("records nothing for a session that is already over", async () => {
       await store.end(id("sid"), t - 1);
       expect(await store.isEnded(id("sid"))).toBe(false);
