@@ -71,9 +71,9 @@ function setup(refreshImpl?: RefreshImpl, { lifetime = 300 }: { lifetime?: numbe
   const inner = createSingleFlight<Session>({ graceMs: GRACE_MS, now: clock.nowMs });
   const keys: string[] = [];
   const flights: SingleFlight<Session> = {
-    run(key, task) {
+    run(key, task, usable) {
       keys.push(key);
-      return inner.run(key, task);
+      return inner.run(key, task, usable);
     },
   };
   const keepFresh = createKeepFresh({ refresh, flights, nowSeconds: clock.nowSeconds });
@@ -322,5 +322,30 @@ describe("keepFresh: flight keys", () => {
     expect(keys).toHaveLength(3);
     expect(keys[0]).toBe(keys[1]);
     expect(keys[2]).not.toBe(keys[0]);
+  });
+});
+
+describe("keepFresh: IdPs that do not rotate refresh tokens", () => {
+  it("refreshes again when the next refresh falls due within the grace period, instead of handing back the spent result", async () => {
+    const sameRefreshToken: RefreshImpl = async (session, rotate) => ({ ...(await rotate(session)), refreshToken: session.refreshToken });
+    const { keepFresh, refresh, clock, now } = setup(sameRefreshToken, { lifetime: 40 });
+    const first = expectKind(await keepFresh(sessionAt(now(), 250)), "refreshed");
+    expect(first.session.refreshToken).toBe("refresh-token-1");
+
+    clock.advanceSeconds(35); // due again (40 s tokens refresh 10 s early), well inside the 60 s grace period
+    const second = expectKind(await keepFresh(first.session), "refreshed");
+    expect(refresh).toHaveBeenCalledTimes(2);
+    expect(second.session.accessToken).not.toBe(first.session.accessToken);
+    expect(second.session.accessTokenExpiresAt).toBeGreaterThan(first.session.accessTokenExpiresAt);
+  });
+});
+
+describe("keepFresh: a refreshed ID token for another user", () => {
+  it("ends the session", async () => {
+    const { keepFresh, now } = setup(async () => {
+      throw new RefreshError("subject_mismatch", "The refreshed ID token names another subject");
+    });
+    const result = expectKind(await keepFresh(sessionAt(now(), 250)), "ended");
+    expect(result.error.code).toBe("subject_mismatch");
   });
 });

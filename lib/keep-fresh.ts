@@ -47,10 +47,13 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
       if (!refreshToken) break;
       const from = current;
       try {
-        current = await flights.run(await flightKey(refreshToken), () => refresh(from));
+        // A remembered session with a rotated refresh token is followed (next hop); one with the same refresh
+        // token (an IdP that does not rotate) serves only while fresh, or it would come back until it expired.
+        const usable = (remembered: Session) => remembered.refreshToken !== refreshToken || freshness(remembered, nowSeconds()) === "fresh";
+        current = await flights.run(await flightKey(refreshToken), () => refresh(from), usable);
       } catch (cause) {
         const error = cause instanceof RefreshError ? cause : new RefreshError("refresh_failed", "The refresh failed", { cause });
-        if (error.code === "invalid_grant") return { kind: "ended", error };
+        if (error.code === "invalid_grant" || error.code === "subject_mismatch") return { kind: "ended", error };
         if (freshness(current, nowSeconds()) === "expired") return { kind: "unavailable", error };
         return { kind: "degraded", session: current, changed: current !== session, error };
       }

@@ -197,3 +197,17 @@ describe("createSingleFlight: bounds", () => {
     await expect(flights.run("k", () => Promise.resolve("fresh"))).resolves.toBe("fresh");
   });
 });
+
+describe("createSingleFlight: usable", () => {
+  it("runs the task again when the caller finds the remembered result unusable, and remembers the new one", async () => {
+    const clock = fakeClock();
+    const flights = createSingleFlight<string>({ graceMs: 60_000, now: clock.now });
+    const task = vi.fn(async () => `value-${task.mock.calls.length}`);
+    expect(await flights.run("k", task)).toBe("value-1");
+
+    expect(await flights.run("k", task, (remembered) => remembered !== "value-1")).toBe("value-2");
+    expect(task).toHaveBeenCalledTimes(2);
+    expect(await flights.run("k", task)).toBe("value-2");
+    expect(task).toHaveBeenCalledTimes(2);
+  });
+});

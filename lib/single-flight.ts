@@ -17,7 +17,8 @@ export interface SingleFlightOptions {
 }
 
 export interface SingleFlight<V> {
-  run(key: string, task: () => Promise<V>): Promise<V>;
+  /** `usable` decides whether a remembered result still serves; one that does not is run again. */
+  run(key: string, task: () => Promise<V>, usable?: (remembered: V) => boolean): Promise<V>;
 }
 
 export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
@@ -35,9 +36,9 @@ export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, now = Date
   }
 
   return {
-    run(key, task) {
+    run(key, task, usable = () => true) {
       const remembered = recent.get(key);
-      if (remembered && remembered.until > now()) return Promise.resolve(remembered.value);
+      if (remembered && remembered.until > now() && usable(remembered.value)) return Promise.resolve(remembered.value);
       const pending = inFlight.get(key);
       if (pending) return pending;
 

@@ -203,10 +203,10 @@ describe("refreshSession: a successful refresh", () => {
 });
 
 describe("refreshSession: refusals", () => {
-  it("fails with refresh_failed when the new ID token names another subject", async () => {
+  it("fails with subject_mismatch when the new ID token names another subject", async () => {
     const idp = tokenEndpoint(tokens({ access_token: "new", expires_in: 300, id_token: await idToken({ sub: "mallory" }) }));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("subject_mismatch");
     expect(error.message).toMatch(/another subject/);
   });
 

@@ -4,6 +4,7 @@
  * Request and response processing go through oauth4webapi; this module only maps the outcome onto the
  * session, and every failure onto a `RefreshError` whose `code` tells the caller what to do:
  * - `invalid_grant`: the IdP refused the refresh token (revoked, expired, reused): the session is over;
+ * - `subject_mismatch`: the refreshed ID token names another user: the session is over;
  * - `idp_unreachable`: network error, timeout or a 5xx: transient, try again on a later request;
  * - `refresh_failed`: any other refusal or malformed answer; logged, and handled as transient.
  * Edge-safe.
@@ -12,7 +13,7 @@ import * as oauth from "oauth4webapi";
 import { idpRequestOptions } from "./oidc-discovery";
 import { withRefreshedTokens, type Session } from "./session";
 
-export type RefreshErrorCode = "invalid_grant" | "idp_unreachable" | "refresh_failed";
+export type RefreshErrorCode = "invalid_grant" | "subject_mismatch" | "idp_unreachable" | "refresh_failed";
 
 export class RefreshError extends Error {
   constructor(
@@ -63,7 +64,7 @@ export async function refreshSession(session: Session, options: RefreshOptions):
     const result = await oauth.processRefreshTokenResponse(as, client, response);
     // OIDC Core §12.2: a refreshed ID token must name the same user.
     const claims = oauth.getValidatedIdTokenClaims(result);
-    if (claims && claims.sub !== session.sub) throw new RefreshError("refresh_failed", "The refreshed ID token names another subject");
+    if (claims && claims.sub !== session.sub) throw new RefreshError("subject_mismatch", "The refreshed ID token names another subject");
     const nowSeconds = Math.floor(now() / 1000);
     const expiresAt = typeof result.expires_in === "number" ? nowSeconds + result.expires_in : undefined;
     return withRefreshedTokens(session, { ...result, expires_at: expiresAt }, nowSeconds, refreshSkew);
