@@ -9,6 +9,7 @@ import {
   forgeToken,
   nowSeconds,
   TEST_AUDIENCE,
+  TEST_CLIENT,
   TEST_ISSUER,
   type TestIssuer,
 } from "./testing/test-issuer";
@@ -24,6 +25,7 @@ const options = (overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAcces
   audience: TEST_AUDIENCE,
   clockTolerance: 5,
   acceptedTypes: ["at+jwt"],
+  clientIds: [TEST_CLIENT],
   ...overrides,
 });
 
@@ -44,22 +46,28 @@ describe("parseAuthorization", () => {
     expect(parseAuthorization("BEARER a-b_c~d+e/f==")).toBe("a-b_c~d+e/f==");
   });
 
-  it("reports an absent header as missing", () => {
-    for (const header of [undefined, null]) {
-      expect(() => parseAuthorization(header)).toThrow(expect.objectContaining({ code: "missing_token" }));
-    }
+  it.each([
+    ["an absent header", undefined],
+    ["a null header", null],
+    ["another scheme", "Basic YWxpY2U6d29uZGVybGFuZA=="],
+    ["another scheme carrying a JWT", "DPoP aaa.bbb.ccc"],
+    ["an empty header", ""],
+    ["a scheme glued to the token", "Bearertoken"],
+    ["a parameter named bearer of another scheme", 'Digest username="a", bearer="aaa.bbb.ccc"'],
+  ])("reports %s as no bearer credentials", (_, header) => {
+    expect(() => parseAuthorization(header)).toThrow(expect.objectContaining({ code: "missing_token" }));
   });
 
   it.each([
-    ["another scheme", "Basic YWxpY2U6d29uZGVybGFuZA=="],
-    ["an empty header", ""],
     ["the scheme alone", "Bearer"],
     ["the scheme and a space", "Bearer "],
     ["two values joined by a comma", "Bearer aaa.bbb.ccc, Bearer ddd.eee.fff"],
     ["a token with trailing words", "Bearer aaa.bbb.ccc extra"],
     ["a token with characters outside b64token", "Bearer aaa.bbb.ccc;drop"],
-    ["a scheme glued to the token", "Bearertoken"],
-  ])("refuses %s", (_, header) => {
+    ["a token after a tab", "Bearer\taaa.bbb.ccc"],
+    ["a Bearer value after another scheme's", "Basic YWxpY2U6d29uZGVybGFuZA==, bearer aaa.bbb.ccc"],
+    ["the scheme alone after another scheme's value", "Basic YWxpY2U6d29uZGVybGFuZA==, Bearer"],
+  ])("refuses %s as malformed", (_, header) => {
     expect(() => parseAuthorization(header)).toThrow(expect.objectContaining({ code: "malformed_authorization" }));
   });
 });
@@ -242,6 +250,30 @@ describe("verifyAccessToken", () => {
       });
       expect(await rejection(idToken)).toBe("unsupported_typ");
       expect(await rejection(idToken, { acceptedTypes: ["at+jwt", "JWT"] })).toBe("wrong_audience");
+    });
+  });
+
+  describe("ID tokens presented as access tokens", () => {
+    const jwt = (claims: Record<string, unknown>) => issuer.mint({ header: { typ: "JWT" }, claims });
+    const relaxed = { acceptedTypes: ["at+jwt", "JWT"] };
+
+    it.each([
+      ["a nonce", { nonce: "n-0S6_WzA2Mj" }],
+      ["an empty nonce", { nonce: "" }],
+      ["an at_hash", { at_hash: "77QmUPtjPfzWtF2AnpK9RQ" }],
+      ["a c_hash", { c_hash: "LDktKdoQak3Pk0cnXxCltA" }],
+      ["the client as audience beside the API", { aud: [TEST_AUDIENCE, TEST_CLIENT] }],
+      ["another of the apps as audience beside the API", { aud: ["tessera-admin", TEST_AUDIENCE] }],
+      ["an ID token shape: client and API as audiences, a nonce, no scope", { aud: [TEST_CLIENT, TEST_AUDIENCE], nonce: "n", scope: undefined }],
+    ])("refuses a token with %s, whatever its typ", async (_, claims) => {
+      const clientIds = [TEST_CLIENT, "tessera-admin"];
+      expect(await rejection(await jwt(claims), { ...relaxed, clientIds })).toBe("id_token_presented");
+      expect(await rejection(await issuer.mint({ claims }), { clientIds })).toBe("id_token_presented");
+    });
+
+    it("accepts a typ JWT access token addressed to the API and other resources, but no client", async () => {
+      const token = await jwt({ aud: [TEST_AUDIENCE, "https://other-api.test"] });
+      await expect(verifyAccessToken(token, options(relaxed))).resolves.toMatchObject({ sub: "alice" });
     });
   });
 

@@ -99,14 +99,66 @@ describe("GET /me", () => {
   });
 });
 
-describe("missing and invalid tokens", () => {
-  it("challenges a request without Authorization, with no error code", async () => {
-    const res = await setup().request("GET", "/notes");
-    expect(res.status).toBe(401);
-    expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="tessera-api"');
-    expect(res.headers.get("Cache-Control")).toBe("no-store");
-    expect(await res.json()).toEqual({ error: "invalid_token" });
+const PROTECTED_ROUTES = [
+  ["GET", "/me"],
+  ["GET", "/notes"],
+  ["POST", "/notes", JSON.stringify({ text: "x" })],
+  ["DELETE", "/notes/00000000-0000-4000-8000-000000000000"],
+  ["POST", "/revocations"],
+] as const;
+
+describe("requests without bearer credentials", () => {
+  it.each([
+    ["no Authorization", undefined],
+    ["a Basic credential", "Basic YWxpY2U6d29uZGVybGFuZA=="],
+    ["another scheme carrying a JWT", `DPoP ${"a".repeat(20)}.${"b".repeat(20)}.${"c".repeat(20)}`],
+    ["a scheme glued to a token", "Bearertoken"],
+    ["an empty Authorization", ""],
+  ])("challenges %s with 401 and no error code (RFC 6750 section 3.1)", async (_, authorization) => {
+    for (const [method, path, body] of PROTECTED_ROUTES) {
+      const api = setup();
+      const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
+      const res = await api.request(method, path, { headers, body });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="tessera-api"');
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(await res.json()).toEqual({ error: "unauthorized" });
+      expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "missing_token" }));
+    }
   });
+});
+
+describe("malformed Authorization", () => {
+  it.each([
+    ["the scheme alone", async () => "Bearer"],
+    ["the scheme and blanks", async () => "Bearer   "],
+    ["two tokens", async () => `Bearer ${await alice()} ${await alice()}`],
+    ["a token with characters outside b64token", async () => `Bearer ${await alice()};drop`],
+    ["two Bearer values", async () => `Bearer ${await alice()}, Bearer ${await alice()}`],
+    ["a Bearer value beside another scheme", async () => `Basic YWxpY2U6d29uZGVybGFuZA==, Bearer ${await alice()}`],
+  ])("refuses %s with 400 invalid_request, and no token is used", async (_, authorization) => {
+    const header = await authorization();
+    for (const [method, path, body] of PROTECTED_ROUTES) {
+      const api = setup();
+      const res = await api.request(method, path, { headers: { Authorization: header }, body });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="tessera-api", error="invalid_request"');
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: "invalid_request", message: expect.any(String) });
+      expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "malformed_authorization" }));
+      expect(api.logs()).not.toContainEqual(expect.objectContaining({ event: "request", sub: expect.anything() }));
+      expect(api.notes.list("alice")).toEqual([]);
+      const secret = header.replace(/^\S+\s*/, "").slice(0, 40);
+      if (secret.length > 8) {
+        expect(text).not.toContain(secret);
+        expect(api.lines.join("\n")).not.toContain(secret);
+      }
+    }
+  });
+});
+
+describe("invalid tokens", () => {
 
   const cases: [string, () => Promise<Record<string, string>>, string][] = [
     ["alg none", async () => bearer(forgeToken({ alg: "none", typ: "at+jwt" }, decodeSegment((await alice()).split(".")[1]))), "unsupported_alg"],
@@ -131,20 +183,11 @@ describe("missing and invalid tokens", () => {
     ["no sub", async () => bearer(await alice(undefined, { sub: undefined })), "invalid_claims"],
     ["a 64 KB token", async () => bearer(await alice(undefined, { padding: "x".repeat(64 * 1024) })), "token_too_large"],
     ["a garbage token", async () => bearer("garbage.garbage.garbage"), "malformed_token"],
-    ["a Basic credential", async () => ({ Authorization: "Basic YWxpY2U6d29uZGVybGFuZA==" }), "malformed_authorization"],
-    ["an empty Authorization", async () => ({ Authorization: "" }), "malformed_authorization"],
-    ["two Authorization values", async () => bearer(`${await alice()}, Bearer ${await alice()}`), "malformed_authorization"],
   ];
 
   it.each(cases)("refuses %s with 401 invalid_token, and logs why", async (_, headers, code) => {
     const authorization = (await headers()).Authorization ?? "";
-    for (const [method, path, body] of [
-      ["GET", "/me"],
-      ["GET", "/notes"],
-      ["POST", "/notes", JSON.stringify({ text: "x" })],
-      ["DELETE", "/notes/00000000-0000-4000-8000-000000000000"],
-      ["POST", "/revocations"],
-    ] as const) {
+    for (const [method, path, body] of PROTECTED_ROUTES) {
       const api = setup();
       const res = await api.request(method, path, { headers: { Authorization: authorization }, body });
       expect(res.status, `${method} ${path}`).toBe(401);
@@ -159,6 +202,31 @@ describe("missing and invalid tokens", () => {
         expect(api.lines.join("\n")).not.toContain(secret.slice(0, 40));
       }
     }
+  });
+
+  describe("where typ JWT is accepted (Keycloak, Entra ID)", () => {
+    const relaxed = () => setup({ verify: { acceptedTypes: ["at+jwt", "jwt"] } });
+    const jwt = (claims: Record<string, unknown>) => issuer.mint({ header: { typ: "JWT" }, claims });
+
+    it("accepts an access token", async () => {
+      expect((await relaxed().request("GET", "/me", { token: await jwt({}) })).status).toBe(200);
+    });
+
+    it.each([
+      ["an ID token that names the API among its audiences", { aud: [TEST_CLIENT, TEST_AUDIENCE], nonce: "n-0S6_WzA2Mj" }],
+      ["a token addressed to the client as well as the API", { aud: [TEST_AUDIENCE, TEST_CLIENT] }],
+      ["a token with a nonce", { nonce: "n-0S6_WzA2Mj" }],
+      ["a token with an at_hash", { at_hash: "77QmUPtjPfzWtF2AnpK9RQ" }],
+    ])("refuses %s with 401 invalid_token", async (_, claims) => {
+      for (const [method, path, body] of PROTECTED_ROUTES) {
+        const api = relaxed();
+        const res = await api.request(method, path, { token: await jwt(claims), body });
+        expect(res.status, `${method} ${path}`).toBe(401);
+        expect(res.headers.get("WWW-Authenticate")).toMatch(CHALLENGE_INVALID);
+        expect(await res.json()).toEqual({ error: "invalid_token" });
+        expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "id_token_presented" }));
+      }
+    });
   });
 
   it("never echoes a token in the error description", async () => {
@@ -350,6 +418,31 @@ describe("revocation", () => {
     expect((await api.request("GET", "/me", { token: bobs })).status).toBe(200);
   });
 
+  it("lets the session back in with tokens issued after its revocation, as when the IdP's SSO session lived on", async () => {
+    const clock = Date.now();
+    const t = Math.floor(clock / 1000);
+    const api = setup({ now: () => clock });
+    const token = await alice(undefined, { iat: t - 30 });
+    const sibling = await alice(undefined, { iat: t });
+    expect((await api.request("POST", "/revocations", { token })).status).toBe(204);
+
+    const signedInAgain = await alice(undefined, { iat: t + 1 });
+    expect((await api.request("GET", "/me", { token: signedInAgain })).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: sibling })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token })).status).toBe(401);
+  });
+
+  it("ends the session's tokens up to the revoking one when the IdP's clock runs ahead", async () => {
+    const clock = Date.now();
+    const t = Math.floor(clock / 1000);
+    const api = setup({ now: () => clock });
+    const sibling = await alice(undefined, { iat: t + 2 });
+    const token = await alice(undefined, { iat: t + 3 });
+    expect((await api.request("POST", "/revocations", { token })).status).toBe(204);
+    expect((await api.request("GET", "/me", { token: sibling })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: await alice(undefined, { iat: t + 4 }) })).status).toBe(200);
+  });
+
   it("needs no scope to revoke", async () => {
     const api = setup();
     const token = await alice("");
@@ -447,6 +540,16 @@ describe("POST /revocations/logout-token", () => {
     );
   });
 
+  it("ends only the tokens the session was issued so far: the same sid may sign in again", async () => {
+    const clock = Date.now();
+    const t = Math.floor(clock / 1000);
+    const api = setup({ now: () => clock });
+    const issuedBefore = await alice(undefined, { iat: t - 10 });
+    expect((await api.postLogoutToken(await logoutToken({ sid: "session-alice" }))).status).toBe(200);
+    expect((await api.request("GET", "/me", { token: issuedBefore })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: await alice(undefined, { iat: t + 1 }) })).status).toBe(200);
+  });
+
   it("without a sid, ends every session of the subject issued so far, and none that start later", async () => {
     const clock = Date.now() - 10_000;
     const api = setup({ now: () => clock });
@@ -489,7 +592,7 @@ describe("POST /revocations/logout-token", () => {
     await api.postLogoutToken(token);
     expect(calls).toEqual([
       [
-        { sid: "session-alice", until: Math.floor(clock / 1000) + 600 + 5 },
+        { sid: "session-alice", issuedUpTo: Math.floor(clock / 1000), until: Math.floor(clock / 1000) + 600 + 5 },
         { jti: "logout-1", until: Math.min(iat + 300 + 5, exp + 5) },
       ],
     ]);

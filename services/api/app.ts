@@ -5,7 +5,7 @@ import type { Logger } from "./logger";
 import type { LogoutToken } from "./logout-token";
 import type { NotesStore } from "./notes-store";
 import type { Revocation, RevocationStore } from "./revocation-store";
-import { TokenError } from "./signed-token";
+import { TokenError, type TokenErrorCode } from "./signed-token";
 
 export interface ApiOptions {
   /** Verifies a bearer token; rejects with `TokenError`. */
@@ -31,26 +31,39 @@ export const MAX_LOGOUT_BODY_BYTES = 12 * 1024;
 
 type ApiEnv = { Variables: { token: AccessToken } };
 
+const unavailable = (c: Context) => c.json({ error: "temporarily_unavailable" }, 503);
+
+const invalidRequest = (c: Context, message: string) => c.json({ error: "invalid_request", message }, 400);
+
 // Deliberately vague: the log has the precise reason, the caller needs only to know the token is not usable.
 const INVALID_TOKEN_DESCRIPTION = "The access token is invalid, expired or revoked";
 
-function unauthorized(c: Context, tokenPresented: boolean) {
-  // RFC 6750 section 3.1: a request without credentials gets a challenge but no error code.
-  const challenge = tokenPresented
-    ? `Bearer realm="${REALM}", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`
-    : `Bearer realm="${REALM}"`;
-  c.header("WWW-Authenticate", challenge);
+const invalidToken = (c: Context) => {
+  c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`);
   return c.json({ error: "invalid_token" }, 401);
+};
+
+/**
+ * RFC 6750 section 3.1: a challenge without an error code when no bearer credentials came, `invalid_request` (400)
+ * when the Authorization header is malformed, `invalid_token` (401) when the token itself is not usable.
+ */
+function refuseCredentials(c: Context, code: TokenErrorCode) {
+  if (code === "missing_token") {
+    // No header, or another scheme: nothing was wrong, the client may not have known it had to authenticate.
+    c.header("WWW-Authenticate", `Bearer realm="${REALM}"`);
+    return c.json({ error: "unauthorized" }, 401);
+  }
+  if (code === "malformed_authorization") {
+    c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="invalid_request"`);
+    return invalidRequest(c, "Authorization must be one Bearer token");
+  }
+  return invalidToken(c);
 }
 
 const noStore: MiddlewareHandler = async (c, next) => {
   c.header("Cache-Control", "no-store");
   await next();
 };
-
-const unavailable = (c: Context) => c.json({ error: "temporarily_unavailable" }, 503);
-
-const invalidRequest = (c: Context, message: string) => c.json({ error: "invalid_request", message }, 400);
 
 const mediaTypeOf = (value: string | undefined) => value?.split(";")[0]?.trim().toLowerCase();
 
@@ -80,10 +93,9 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
 
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
     c.header("Cache-Control", "no-store");
-    const header = c.req.header("Authorization");
     let token: AccessToken;
     try {
-      token = await verifier(parseAuthorization(header));
+      token = await verifier(parseAuthorization(c.req.header("Authorization")));
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       if (error.code === "keys_unavailable") {
@@ -91,7 +103,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
         return unavailable(c);
       }
       log.info("token_rejected", { code: error.code, reason: error.message });
-      return unauthorized(c, header !== undefined);
+      return refuseCredentials(c, error.code);
     }
     let revoked: boolean;
     try {
@@ -103,7 +115,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     }
     if (revoked) {
       log.info("token_rejected", { code: "revoked", jti: token.jti });
-      return unauthorized(c, true);
+      return invalidToken(c);
     }
     c.set("token", token);
     await next();
@@ -160,10 +172,13 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
 
   // A token may always end itself and its session, whatever its scopes.
   app.post("/revocations", authenticate, async (c) => {
-    const { jti, sid, exp, sub } = c.get("token");
+    const { jti, sid, exp, iat, sub } = c.get("token");
+    // The session's cut-off is now, or this token's iat when the IdP's clock runs ahead: every token of the session
+    // issued up to this one goes, and those the IdP issues later under the same sid (its SSO session lived on) do not.
+    const issuedUpTo = Math.max(nowSeconds(), iat);
     try {
       await revocations.revoke({ jti, until: exp + clockTolerance });
-      if (sid !== undefined) await revocations.revoke({ sid, until: coverAllTokensUntil(exp) });
+      if (sid !== undefined) await revocations.revoke({ sid, issuedUpTo, until: coverAllTokensUntil(exp) });
     } catch (error) {
       log.error("revocation_failed", { error });
       return unavailable(c);
@@ -200,11 +215,10 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
       }
 
       const { jti, sid, sub, acceptableUntil } = logout;
-      // A session ends with its id; without one, the IdP means every session of the subject so far.
-      const revocation: Revocation =
-        sid !== undefined
-          ? { sid, until: coverAllTokensUntil() }
-          : { sub, issuedUpTo: nowSeconds(), until: coverAllTokensUntil() };
+      // A session ends with its id; without one, the IdP means every session of the subject so far. Either way only
+      // tokens issued so far: a later sign-in may bring the same sid or sub back.
+      const cutOff = { issuedUpTo: nowSeconds(), until: coverAllTokensUntil() };
+      const revocation: Revocation = sid !== undefined ? { sid, ...cutOff } : { sub, ...cutOff };
       let firstUse: boolean;
       try {
         firstUse = await revocations.revokeOnce(revocation, { jti, until: acceptableUntil });

@@ -12,6 +12,13 @@ const problemsOf = (env: Record<string, string>): string[] => {
   throw new Error("configuration was accepted");
 };
 
+/** The least a production deployment must set. */
+const PRODUCTION: Record<string, string> = {
+  NODE_ENV: "production",
+  OIDC_ISSUER: "https://login.example.com",
+  API_AUDIENCE: "api://tessera",
+};
+
 describe("loadConfig", () => {
   it("works with no environment at all", () => {
     expect(loadConfig({}, "/repo")).toEqual({
@@ -76,7 +83,7 @@ describe("loadConfig", () => {
     ["OIDC_ISSUER", { OIDC_ISSUER: "localhost:4000" }],
     ["OIDC_ISSUER", { OIDC_ISSUER: "ftp://idp.example.com" }],
     ["OIDC_ISSUER", { OIDC_ISSUER: "https://idp.example.com/?tenant=1" }],
-    ["OIDC_ISSUER", { OIDC_ISSUER: "http://idp.example.com", NODE_ENV: "production" }],
+    ["OIDC_ISSUER", { OIDC_ISSUER: "http://idp.example.com", API_AUDIENCE: "api://tessera", NODE_ENV: "production" }],
     ["API_AUDIENCE", { API_AUDIENCE: "two words" }],
     ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: " , " }],
     ["ACCEPTED_TOKEN_TYPES", { ACCEPTED_TOKEN_TYPES: "at+jwt;q=1" }],
@@ -91,9 +98,63 @@ describe("loadConfig", () => {
   });
 
   it("allows an http issuer on localhost in production", () => {
-    expect(loadConfig({ OIDC_ISSUER: "http://127.0.0.1:4000", NODE_ENV: "production" }, "/").issuer).toBe(
-      "http://127.0.0.1:4000",
+    expect(loadConfig({ ...PRODUCTION, OIDC_ISSUER: "http://127.0.0.1:4000" }, "/").issuer).toBe("http://127.0.0.1:4000");
+  });
+
+  describe("in production", () => {
+    it.each(["OIDC_ISSUER", "API_AUDIENCE"])("requires %s to be set, rather than trusting the dev IdP's", (name) => {
+      for (const value of [undefined, "", "  "]) {
+        const env: Record<string, string> = { ...PRODUCTION };
+        if (value === undefined) delete env[name];
+        else env[name] = value;
+        expect(problemsOf(env)).toEqual([`${name} must be set in production`]);
+      }
+      const { [name]: _, ...development } = PRODUCTION;
+      expect(() => loadConfig({ ...development, NODE_ENV: "development" }, "/")).not.toThrow();
+    });
+
+    it("accepts the development defaults when they are set explicitly", () => {
+      const config = loadConfig({ NODE_ENV: "production", OIDC_ISSUER: "http://localhost:4000", API_AUDIENCE: "http://localhost:4001" }, "/");
+      expect(config).toMatchObject({ issuer: "http://localhost:4000", audience: "http://localhost:4001" });
+    });
+
+    it.each(["redis://cache.example.com:6379", "redis://:secret@10.0.0.5:6379/0", "redis://redis"])(
+      "refuses the cleartext REDIS_URL %s to another host",
+      (url) => {
+        const problems = problemsOf({ ...PRODUCTION, REDIS_URL: url });
+        expect(problems).toEqual(["REDIS_URL must use rediss: in production (redis: is allowed for localhost only)"]);
+        expect(problems.join()).not.toContain("secret");
+      },
     );
+
+    it.each(["rediss://cache.example.com:6380", "redis://127.0.0.1:6379", "redis://localhost", "redis://[::1]:6379"])(
+      "accepts the REDIS_URL %s",
+      (url) => {
+        expect(loadConfig({ ...PRODUCTION, REDIS_URL: url }, "/").redisUrl).toBe(url);
+      },
+    );
+
+    it("allows a cleartext REDIS_URL to another host outside production", () => {
+      expect(loadConfig({ REDIS_URL: "redis://redis:6379" }, "/").redisUrl).toBe("redis://redis:6379");
+    });
+
+    it("runs the end-to-end suite's API: test hooks on loopback, issuer and audience set", () => {
+      const config = loadConfig(
+        { NODE_ENV: "production", OIDC_ISSUER: "http://localhost:4100", API_AUDIENCE: "http://localhost:4101", API_TEST_HOOKS: "1" },
+        "/",
+      );
+      expect(config).toMatchObject({ host: "127.0.0.1", testHooks: true });
+      expect(problemsOf({ ...PRODUCTION, API_TEST_HOOKS: "1", API_HOST: "0.0.0.0" })).toEqual([
+        "API_TEST_HOOKS=1 requires API_HOST to be a loopback address",
+      ]);
+    });
+  });
+
+  it("refuses an API audience that is also one of the apps' client ids", () => {
+    const problems = problemsOf({ API_AUDIENCE: "tessera-bff" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^API_AUDIENCE must differ from each of TRUSTED_LOGOUT_AUDIENCES/);
+    expect(problemsOf({ API_AUDIENCE: "api", TRUSTED_LOGOUT_AUDIENCES: "web,api" })[0]).toMatch(/^API_AUDIENCE/);
   });
 
   it("reports every problem at once", () => {

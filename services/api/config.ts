@@ -12,7 +12,10 @@ export interface ApiConfig {
   /** Seconds. */
   clockTolerance: number;
   acceptedTokenTypes: string[];
-  /** Client ids whose back-channel logout tokens the API honours (their `aud`). */
+  /**
+   * Client ids of the apps: the API honours their back-channel logout tokens (their `aud`), and refuses as an ID token
+   * any access token addressed to one of them.
+   */
   trustedLogoutAudiences: string[];
   redisUrl?: string;
   /** Seconds: the longest an access token of this issuer can live; bounds how long a revoked session is remembered. */
@@ -75,22 +78,30 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       .map((item) => item.trim())
       .filter((item) => item !== "");
 
+  const production = read("NODE_ENV") === "production";
+  // The defaults trust the embedded dev IdP; a deployment must name its own.
+  const required = (name: string, fallback: string): string => {
+    const value = read(name);
+    if (value === undefined && production) problems.push(`${name} must be set in production`);
+    return value ?? fallback;
+  };
+
   const port = integer("API_PORT", 4001, 1, 65535);
   const host = read("API_HOST") ?? "127.0.0.1";
   const clockTolerance = integer("CLOCK_TOLERANCE", 5, 0, 300);
   const maxTokenTtl = integer("MAX_TOKEN_TTL", 3600, 1, 86_400);
 
   // The issuer is compared byte for byte with `iss`, so it is kept exactly as written.
-  const issuer = url("OIDC_ISSUER", "http://localhost:4000", ["http:", "https:"]) ?? "";
+  const issuer = url("OIDC_ISSUER", required("OIDC_ISSUER", "http://localhost:4000"), ["http:", "https:"]) ?? "";
   if (issuer !== "") {
     const { protocol, hostname, search, hash } = new URL(issuer);
     if (search !== "" || hash !== "") problems.push("OIDC_ISSUER must not contain a query or fragment");
-    if (read("NODE_ENV") === "production" && protocol === "http:" && !LOOPBACK_HOSTS.has(hostname)) {
+    if (production && protocol === "http:" && !LOOPBACK_HOSTS.has(hostname)) {
       problems.push("OIDC_ISSUER must use https: in production (http: is allowed for localhost only)");
     }
   }
 
-  const audience = read("API_AUDIENCE") ?? "http://localhost:4001";
+  const audience = required("API_AUDIENCE", "http://localhost:4001");
   if (/\s/.test(audience)) problems.push("API_AUDIENCE must not contain whitespace");
 
   const acceptedTokenTypes = list("ACCEPTED_TOKEN_TYPES", "at+jwt");
@@ -103,7 +114,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push("TRUSTED_LOGOUT_AUDIENCES must be a comma-separated list of client ids such as \"tessera-bff\"");
   }
 
+  if (trustedLogoutAudiences.includes(audience)) {
+    // Every access token would be refused as an ID token (see `clientIds` of the access-token verifier).
+    problems.push("API_AUDIENCE must differ from each of TRUSTED_LOGOUT_AUDIENCES: the API is not one of its clients");
+  }
+
   const redisUrl = url("REDIS_URL", undefined, ["redis:", "rediss:"]);
+  // The revocation list crosses the network there: in the clear, anyone on the path could read or forge it.
+  if (production && redisUrl !== undefined) {
+    const { protocol, hostname } = new URL(redisUrl);
+    if (protocol === "redis:" && !LOOPBACK_HOSTS.has(hostname)) {
+      problems.push("REDIS_URL must use rediss: in production (redis: is allowed for localhost only)");
+    }
+  }
 
   const testHooksRaw = read("API_TEST_HOOKS") ?? "0";
   if (testHooksRaw !== "0" && testHooksRaw !== "1") problems.push(`API_TEST_HOOKS must be 1 or 0/unset, got ${JSON.stringify(testHooksRaw)}`);

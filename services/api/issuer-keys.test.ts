@@ -4,7 +4,7 @@ import { verifyAccessToken } from "./access-token";
 import { createIssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
 import type { Logger } from "./logger";
 import type { KeyResolver, TokenErrorCode } from "./signed-token";
-import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
+import { createTestIssuer, TEST_AUDIENCE, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
 
 const DISCOVERY_URL = `${TEST_ISSUER}/.well-known/openid-configuration`;
 const JWKS_URL = `${TEST_ISSUER}/jwks`;
@@ -66,6 +66,7 @@ async function outcome(getKey: KeyResolver, token: string): Promise<"accepted" |
       audience: TEST_AUDIENCE,
       clockTolerance: 5,
       acceptedTypes: ["at+jwt"],
+      clientIds: [TEST_CLIENT],
     });
     return "accepted";
   } catch (error) {

@@ -38,17 +38,28 @@ describe.skipIf(!redisServerAvailable())("Redis revocation store (real redis-ser
     it("gives each entry the time to live its until asks for, and extends rather than shortens it", async () => {
       const store = createRedisRevocationStore(redis);
       const t = nowSeconds();
-      await store.revoke({ sid: "s", until: t + 300 });
-      await store.revoke({ sid: "s", until: t + 100 });
+      await store.revoke({ sid: "s", issuedUpTo: t, until: t + 300 });
+      await store.revoke({ sid: "s", issuedUpTo: t - 10, until: t + 100 });
       await store.revoke({ sub: "alice", issuedUpTo: t, until: t + 600 });
       await store.revokeOnce({ jti: "j", until: t + 50 }, { jti: "logout-1", until: t + 200 });
       const ttl = (key: string) => redis.ttl(key);
       expect(await ttl("tessera:revoked:sid:s")).toBeGreaterThanOrEqual(299);
       expect(await ttl("tessera:revoked:sid:s")).toBeLessThanOrEqual(300);
+      expect(await redis.get("tessera:revoked:sid:s")).toBe(String(t));
       expect(await ttl("tessera:revoked:sub:alice")).toBeGreaterThanOrEqual(599);
       expect(await redis.get("tessera:revoked:sub:alice")).toBe(String(t));
       expect(await ttl("tessera:revoked:jti:j")).toBeGreaterThanOrEqual(49);
       expect(await ttl("tessera:seen:logout-1")).toBeGreaterThanOrEqual(199);
+    });
+
+    it("keeps a session entry of the earlier format covering every token, until a new revocation gives it a cut-off", async () => {
+      const store = createRedisRevocationStore(redis);
+      const t = nowSeconds();
+      await redis.set("tessera:revoked:sid:old", "1", "EX", 300);
+      expect(await store.isRevoked({ jti: "a", sid: "old", sub: "alice", iat: t + 5 })).toBe(true);
+      await store.revoke({ sid: "old", issuedUpTo: t, until: t + 300 });
+      expect(await store.isRevoked({ jti: "a", sid: "old", sub: "alice", iat: t })).toBe(true);
+      expect(await store.isRevoked({ jti: "a", sid: "old", sub: "alice", iat: t + 1 })).toBe(false);
     });
 
     it("lets Redis drop an entry when its until passes", async () => {
@@ -88,6 +99,16 @@ describe.skipIf(!redisServerAvailable())("Redis revocation store (real redis-ser
 
       expect((await second.request("GET", "/me", { token: sibling })).status).toBe(401);
       expect((await second.request("GET", "/me", { token: revoker })).status).toBe(401);
+    });
+
+    it("lets a session signed out through one instance sign in again under the same sid on another", async () => {
+      const [first, second] = twoInstances();
+      const sid = `session-${crypto.randomUUID()}`;
+      const before = await issuer.mint({ claims: { sid, iat: nowSeconds() - 30 } });
+      expect((await first.request("POST", "/revocations", { token: before })).status).toBe(204);
+      const again = await issuer.mint({ claims: { sid, iat: nowSeconds() + 1 } });
+      expect((await second.request("GET", "/me", { token: again })).status).toBe(200);
+      expect((await second.request("GET", "/me", { token: before })).status).toBe(401);
     });
 
     it("sees at once a logout token relayed to another instance, and refuses its replay there", async () => {

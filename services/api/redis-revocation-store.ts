@@ -20,9 +20,18 @@ if ttl > 0 then redis.call('SET', KEYS[1], value, 'EX', ttl) end
 return 1
 `;
 
+/**
+ * What earlier versions stored for a revoked session, before sessions had cut-offs: it still covers every token of
+ * the session until it expires, unless a new revocation of the session replaces it with a cut-off first.
+ */
+const SESSION_WITHOUT_CUT_OFF = "1";
+
+/** Whether an entry holding a cut-off (epoch seconds) covers a token issued at `iat`. */
+const coversIssuedAt = (cutOff: string | null | undefined, iat: number) => cutOff != null && iat <= Number(cutOff);
+
 function entryOf(revocation: Revocation): { key: string; value: number } {
   if ("sub" in revocation) return { key: `${KEY_PREFIX}sub:${revocation.sub}`, value: revocation.issuedUpTo };
-  if ("sid" in revocation) return { key: `${KEY_PREFIX}sid:${revocation.sid}`, value: 1 };
+  if ("sid" in revocation) return { key: `${KEY_PREFIX}sid:${revocation.sid}`, value: revocation.issuedUpTo };
   return { key: `${KEY_PREFIX}jti:${revocation.jti}`, value: 1 };
 }
 
@@ -53,7 +62,7 @@ export function createRedisRevocationStore(redis: Redis, now: () => number = Dat
         `${KEY_PREFIX}sub:${sub}`,
         ...(sid === undefined ? [] : [`${KEY_PREFIX}sid:${sid}`]),
       );
-      return byJti != null || bySid != null || (bySub != null && iat <= Number(bySub));
+      return byJti != null || bySid === SESSION_WITHOUT_CUT_OFF || coversIssuedAt(bySid, iat) || coversIssuedAt(bySub, iat);
     },
   };
 }

@@ -1,11 +1,15 @@
 /**
- * The list of invalidated access tokens: one token (by `jti`), every token of a session (by `sid`), or every token
- * of a subject issued up to a moment (by `sub`, when the IdP logs a user out of all sessions).
+ * The list of invalidated access tokens: one token (by `jti`), or the tokens of a session (by `sid`) or of a subject
+ * (by `sub`, when the IdP logs a user out of all sessions) issued up to a moment.
  * `until` is in epoch seconds: once it passes, every token the entry covers has expired anyway, so the entry goes.
  */
 export type Revocation =
   | { jti: string; until: number }
-  | { sid: string; until: number }
+  /**
+   * Tokens of session `sid` whose `iat` is at or before `issuedUpTo` (epoch seconds). A cut-off rather than the
+   * whole session: an IdP whose SSO session outlived the sign-out issues new tokens under the same `sid`.
+   */
+  | { sid: string; issuedUpTo: number; until: number }
   /** Tokens of `sub` whose `iat` is at or before `issuedUpTo` (epoch seconds). */
   | { sub: string; issuedUpTo: number; until: number };
 
@@ -26,7 +30,10 @@ export interface OneTimeMessage {
 }
 
 export interface RevocationStore {
-  /** Records the revocation; entries only ever grow, so a shorter `until` never shortens an existing one. */
+  /**
+   * Records the revocation; entries only ever grow: a shorter `until` never shortens an existing one, and an
+   * earlier `issuedUpTo` never moves a cut-off back.
+   */
   revoke(revocation: Revocation): Promise<void>;
   /**
    * Records the revocation and the message's `jti` as one step; answers false, recording nothing, when the `jti`

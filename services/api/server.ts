@@ -32,6 +32,7 @@ const verifyOptions = {
   audience: config.audience,
   clockTolerance: config.clockTolerance,
   acceptedTypes: config.acceptedTokenTypes,
+  clientIds: config.trustedLogoutAudiences,
 };
 
 const logoutOptions = {

@@ -21,6 +21,8 @@ export type TokenErrorCode =
   | "wrong_issuer"
   | "wrong_audience"
   | "invalid_claims"
+  /** An ID token (a `nonce`, an `at_hash`, a client as audience) presented as an access token. */
+  | "id_token_presented"
   /** A logout token without the back-channel logout event. */
   | "missing_logout_event"
   /** A logout token with a `nonce`, which only ID tokens carry. */

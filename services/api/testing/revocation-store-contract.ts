@@ -37,12 +37,23 @@ export function describeRevocationStoreContract(name: string, create: () => Prom
       expect(await store.isRevoked(token({ jti: id("b"), sid: id("s") }))).toBe(false);
     });
 
-    it("revokes every token of a session by sid", async () => {
-      await store.revoke({ sid: id("s"), until: t + 3600 });
-      expect(await store.isRevoked(token({ jti: id("a"), sid: id("s") }))).toBe(true);
-      expect(await store.isRevoked(token({ jti: id("b"), sid: id("s") }))).toBe(true);
-      expect(await store.isRevoked(token({ jti: id("a"), sid: id("other") }))).toBe(false);
-      expect(await store.isRevoked(token({ jti: id("a") }))).toBe(false);
+    it("revokes the tokens a session was issued up to a moment, and none the same sid brings later", async () => {
+      await store.revoke({ sid: id("s"), issuedUpTo: t, until: t + 3600 });
+      expect(await store.isRevoked(token({ jti: id("a"), sid: id("s"), iat: t - 100 }))).toBe(true);
+      expect(await store.isRevoked(token({ jti: id("b"), sid: id("s"), iat: t }))).toBe(true);
+      // The IdP's SSO session outlived the sign-out and signed the user in again under the same sid.
+      expect(await store.isRevoked(token({ jti: id("c"), sid: id("s"), iat: t + 1 }))).toBe(false);
+      expect(await store.isRevoked(token({ jti: id("a"), sid: id("other"), iat: t - 100 }))).toBe(false);
+      expect(await store.isRevoked(token({ jti: id("a"), iat: t - 100 }))).toBe(false);
+    });
+
+    it("moves a session's cut-off forward, never back", async () => {
+      await store.revoke({ sid: id("s"), issuedUpTo: t, until: t + 3600 });
+      await store.revoke({ sid: id("s"), issuedUpTo: t - 50, until: t + 3600 });
+      expect(await store.isRevoked(token({ sid: id("s"), iat: t }))).toBe(true);
+      await store.revoke({ sid: id("s"), issuedUpTo: t + 20, until: t + 3600 });
+      expect(await store.isRevoked(token({ sid: id("s"), iat: t + 20 }))).toBe(true);
+      expect(await store.isRevoked(token({ sid: id("s"), iat: t + 21 }))).toBe(false);
     });
 
     it("revokes the tokens a subject was issued up to a moment, and none issued later", async () => {
@@ -63,7 +74,7 @@ export function describeRevocationStoreContract(name: string, create: () => Prom
     });
 
     it("keeps jti, sid and sub entries apart", async () => {
-      await store.revoke({ sid: id("x"), until: t + 60 });
+      await store.revoke({ sid: id("x"), issuedUpTo: t, until: t + 60 });
       await store.revoke({ sub: id("y"), issuedUpTo: t, until: t + 60 });
       expect(await store.isRevoked(token({ jti: id("x"), sub: id("x") }))).toBe(false);
       expect(await store.isRevoked(token({ jti: id("y"), sid: id("y") }))).toBe(false);
@@ -71,19 +82,20 @@ export function describeRevocationStoreContract(name: string, create: () => Prom
 
     it("ignores a revocation whose until has already passed", async () => {
       await store.revoke({ jti: id("a"), until: t - 1 });
+      await store.revoke({ sid: id("s"), issuedUpTo: t, until: t - 1 });
       await store.revoke({ sub: id("alice"), issuedUpTo: t, until: t - 1 });
-      expect(await store.isRevoked(token({ jti: id("a") }))).toBe(false);
+      expect(await store.isRevoked(token({ jti: id("a"), sid: id("s") }))).toBe(false);
     });
 
     it("acts on a one-time message once, and records nothing for a replay", async () => {
       const message = { jti: id("logout"), until: t + 300 };
-      expect(await store.revokeOnce({ sid: id("s1"), until: t + 3600 }, message)).toBe(true);
+      expect(await store.revokeOnce({ sid: id("s1"), issuedUpTo: t, until: t + 3600 }, message)).toBe(true);
       expect(await store.isRevoked(token({ sid: id("s1") }))).toBe(true);
 
-      expect(await store.revokeOnce({ sid: id("s2"), until: t + 3600 }, message)).toBe(false);
+      expect(await store.revokeOnce({ sid: id("s2"), issuedUpTo: t, until: t + 3600 }, message)).toBe(false);
       expect(await store.isRevoked(token({ sid: id("s2") }))).toBe(false);
 
-      expect(await store.revokeOnce({ sid: id("s2"), until: t + 3600 }, { jti: id("another"), until: t + 300 })).toBe(true);
+      expect(await store.revokeOnce({ sid: id("s2"), issuedUpTo: t, until: t + 3600 }, { jti: id("another"), until: t + 300 })).toBe(true);
       expect(await store.isRevoked(token({ sid: id("s2") }))).toBe(true);
     });
 

@@ -26,6 +26,7 @@ export function createTestApi(issuer: TestIssuer, overrides: TestApiOptions = {}
     audience: TEST_AUDIENCE,
     clockTolerance: 5,
     acceptedTypes: ["at+jwt"],
+    clientIds: [TEST_CLIENT],
     ...verify,
   };
   const logoutOptions: VerifyLogoutTokenOptions = {
