@@ -136,16 +136,16 @@ describe("malformed Authorization", () => {
     ["a token with characters outside b64token", async () => `Bearer ${await alice()};drop`],
     ["two Bearer values", async () => `Bearer ${await alice()}, Bearer ${await alice()}`],
     ["a Bearer value beside another scheme", async () => `Basic YWxpY2U6d29uZGVybGFuZA==, Bearer ${await alice()}`],
-  ])("refuses %s with 400 invalid_request, and no token is used", async (_, authorization) => {
+  ])("refuses %s with 401 invalid_token, and no token is used", async (_, authorization) => {
     const header = await authorization();
     for (const [method, path, body] of PROTECTED_ROUTES) {
       const api = setup();
       const res = await api.request(method, path, { headers: { Authorization: header }, body });
-      expect(res.status, `${method} ${path}`).toBe(400);
-      expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="tessera-api", error="invalid_request"');
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer realm="tessera-api", error="invalid_token"/);
       expect(res.headers.get("Cache-Control")).toBe("no-store");
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ error: "invalid_request", message: expect.any(String) });
+      expect(JSON.parse(text)).toEqual({ error: "invalid_token" });
       expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "malformed_authorization" }));
       expect(api.logs()).not.toContainEqual(expect.objectContaining({ event: "request", sub: expect.anything() }));
       expect(api.notes.list("alice")).toEqual([]);

@@ -44,18 +44,15 @@ const invalidToken = (c: Context) => {
 };
 
 /**
- * RFC 6750 section 3.1: a challenge without an error code when no bearer credentials came, `invalid_request` (400)
- * when the Authorization header is malformed, `invalid_token` (401) when the token itself is not usable.
+ * RFC 6750 section 3.1: a challenge without an error code when no bearer credentials came, `invalid_token` (401)
+ * otherwise. A malformed Authorization header (two tokens, two headers) is refused as an unusable token too:
+ * the contract answers every refused credential with 401, so a client has one signal to act on.
  */
 function refuseCredentials(c: Context, code: TokenErrorCode) {
   if (code === "missing_token") {
     // No header, or another scheme: nothing was wrong, the client may not have known it had to authenticate.
     c.header("WWW-Authenticate", `Bearer realm="${REALM}"`);
     return c.json({ error: "unauthorized" }, 401);
-  }
-  if (code === "malformed_authorization") {
-    c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="invalid_request"`);
-    return invalidRequest(c, "Authorization must be one Bearer token");
   }
   return invalidToken(c);
 }
