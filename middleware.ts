@@ -88,17 +88,19 @@ function redirectToSignIn(request: NextRequest): NextResponse {
   return NextResponse.redirect(signIn, { status: 303, headers: { "cache-control": "no-store" } });
 }
 
-// Next.js reads this statically: literals only. Everything but static files and the benchmark's
-// middleware-free baselines (`app/bench/`, off unless BENCHMARK_ROUTES=1); prefetches are not the
-// user's request, and they neither need a nonce nor should they spend a refresh.
+// Next.js reads this statically: literals only. Pages: everything but static files and the benchmark's two
+// middleware-free baselines (off unless BENCHMARK_ROUTES=1); page prefetches are not the user's request, and
+// they neither need a nonce nor should they spend a refresh. Data routes: always, prefetch headers or not, so
+// the anti-forgery check cannot be skipped by sending one.
 export const config = {
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico|bench/).*)",
+      source: "/((?!_next/static|_next/image|favicon.ico|api/|bench/notes|bench/dashboard).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },
       ],
     },
+    "/api/:path*",
   ],
 };

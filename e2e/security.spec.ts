@@ -121,6 +121,15 @@ test.describe("anti-forgery on the data routes", () => {
     }
   });
 
+  test("a prefetch header does not skip the check: the middleware runs on every data request", async ({ page }) => {
+    await signIn(page, USERS.alice);
+    for (const prefetch of [{ "next-router-prefetch": "1" }, { purpose: "prefetch" }] as Record<string, string>[]) {
+      const response = await page.request.post("/api/notes", { headers: { origin: E2E.web, ...prefetch }, data: { text: "prefetched" } });
+      expect(response.status(), JSON.stringify(prefetch)).toBe(403);
+      expect(await response.json()).toMatchObject({ error: "missing_csrf_header" });
+    }
+  });
+
   test("an unsafe request with the header but from another origin gets 403 and changes nothing", async ({ page }) => {
     await signIn(page, USERS.alice);
     const text = unique("forged");

@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { bffFetch } from "@/lib/bff-fetch";
+import { SessionEnded } from "./session-ended";
 
 interface Note {
   id: string;
@@ -68,16 +69,7 @@ export function Notes() {
     if (await settle(await bffFetch(`/api/notes/${encodeURIComponent(id)}`, { method: "DELETE" }))) reload();
   }
 
-  if (status.kind === "signed-out") {
-    return (
-      <div role="alert" className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900">
-        Your session has ended.{" "}
-        <a className="font-medium underline" href="/auth/login?returnTo=/dashboard">
-          Sign in again
-        </a>
-      </div>
-    );
-  }
+  if (status.kind === "signed-out") return <SessionEnded className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900" />;
 
   return (
     <div className="space-y-4">

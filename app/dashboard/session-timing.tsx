@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { bffFetch } from "@/lib/bff-fetch";
+import { SessionEnded } from "./session-ended";
 
 interface Timing {
   accessTokenExpiresAt: number;
@@ -45,16 +46,7 @@ export function SessionTiming(initial: Timing) {
     return () => controller.abort();
   }, [tokenLapsed, ended]);
 
-  if (ended) {
-    return (
-      <p role="status" className="text-sm text-amber-800">
-        Your session has ended.{" "}
-        <a className="underline" href="/auth/login?returnTo=/dashboard">
-          Sign in again
-        </a>
-      </p>
-    );
-  }
+  if (ended) return <SessionEnded className="text-sm text-amber-800" />;
   return (
     <dl className="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 text-sm">
       <div>
