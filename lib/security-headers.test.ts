@@ -17,10 +17,14 @@ describe("contentSecurityPolicy", () => {
     expect(scripts).toEqual(["'self'", `'nonce-${OPTIONS.nonce}'`, "'strict-dynamic'"]);
   });
 
-  it("adds 'unsafe-eval' in development only, where React's development build needs it, and never 'unsafe-inline'", () => {
+  it("relaxes in development only: 'unsafe-eval' for React's development build, inline styles for the dev tools, never inline scripts", () => {
     const development = contentSecurityPolicy({ ...OPTIONS, development: true });
     expect(directives(development).get("script-src")).toContain("'unsafe-eval'");
-    expect(development).not.toContain("'unsafe-inline'");
+    expect(directives(development).get("script-src")).not.toContain("'unsafe-inline'");
+    expect(directives(development).get("style-src")).toEqual(["'self'", "'unsafe-inline'"]);
+    const production = contentSecurityPolicy(OPTIONS);
+    expect(production).not.toContain("'unsafe-inline'");
+    expect(production).not.toContain("'unsafe-eval'");
     expect(contentSecurityPolicy(OPTIONS)).not.toContain("'unsafe-eval'");
   });
 

@@ -10,7 +10,10 @@ export interface CspOptions {
   nonce: string;
   /** The IdP's origin: the sign-out form's redirect ends there, and Chrome applies form-action to redirects. */
   idpOrigin: string;
-  /** React's development build evaluates code from strings; production never does. */
+  /**
+   * React's development build evaluates code from strings, and the dev tools overlay styles itself inline;
+   * production does neither.
+   */
   development: boolean;
   /** Upgrade stray http:// subresources, where the app itself is served over https. */
   https: boolean;
@@ -20,7 +23,8 @@ export function contentSecurityPolicy({ nonce, idpOrigin, development, https }: 
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${development ? " 'unsafe-eval'" : ""}`,
-    `style-src 'self' 'nonce-${nonce}'`,
+    // A nonce makes browsers ignore 'unsafe-inline', so development lists no nonce for styles.
+    development ? "style-src 'self' 'unsafe-inline'" : `style-src 'self' 'nonce-${nonce}'`,
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
