@@ -4,6 +4,7 @@ import { refreshTime } from "./refresh-policy";
 import type { Session } from "./session";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
 import { RefreshError } from "./token-refresh";
+import { deferred } from "./testing/fixtures";
 
 const T0_MS = 1_893_456_000_000; // 2030-01-01T00:00:00Z
 const GRACE_MS = 60_000;
@@ -34,16 +35,6 @@ function sessionAt(nowSeconds: number, age: number, overrides: Partial<Session> 
     expiresAt: issuedAt + 8 * 3600,
     ...overrides,
   };
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 type RefreshImpl = (session: Session, rotate: (session: Session) => Promise<Session>) => Promise<Session>;

@@ -4,6 +4,7 @@ import { MAX_SEALED_LENGTH, readSession, sealSession, SessionTooLargeError } fro
 import { sessionPayload, type Session } from "./session";
 import { createSessionCodec } from "./session-codec";
 import { chunkCookie, COOKIE_NAMES } from "./session-cookie";
+import { sessionFixture } from "./testing/fixtures";
 
 const NEWEST = "newest-secret-0123456789-0123456789-0123456789";
 const OLDER = "older-secret-0123456789-0123456789-0123456789";
@@ -18,23 +19,7 @@ afterAll(() => {
   delete process.env.AUTH_SECRET;
 });
 
-function session(overrides: Partial<Session> = {}): Session {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    id: "session-1",
-    sub: "alice",
-    sid: "sid-1",
-    name: "Alice",
-    email: "alice@example.com",
-    accessToken: "access-token",
-    accessTokenExpiresAt: now + 300,
-    refreshAt: now + 240,
-    refreshToken: "refresh-token",
-    idToken: "id-token",
-    expiresAt: now + 8 * 3600,
-    ...overrides,
-  };
-}
+const session = sessionFixture;
 
 const sealWith = (secret: string, value: Session) => createSessionCodec([secret], NAME).seal(sessionPayload(value), value.expiresAt);
 const cookie = (value: string) => [{ name: NAME, value }];

@@ -4,6 +4,7 @@ import { readSession, sealSession } from "./sealed-session";
 import type { Session } from "./session";
 import { CHUNK_SIZE, COOKIE_NAMES, type CookieLike } from "./session-cookie";
 import { clearSessionCookies, continueWithSession } from "./session-response";
+import { sessionFixture } from "./testing/fixtures";
 
 const NAME = COOKIE_NAMES.session;
 const URL_ = "https://app.example/dashboard";
@@ -17,20 +18,7 @@ afterAll(() => {
 });
 
 function session(overrides: Partial<Session> = {}): Session {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    id: "session-1",
-    sub: "alice",
-    sid: "sid-1",
-    name: "Alice",
-    email: "alice@example.com",
-    accessToken: "new-access-token",
-    accessTokenExpiresAt: now + 300,
-    refreshAt: now + 240,
-    refreshToken: "new-refresh-token",
-    expiresAt: now + 8 * 3600,
-    ...overrides,
-  };
+  return sessionFixture({ accessToken: "new-access-token", refreshToken: "new-refresh-token", idToken: undefined, ...overrides });
 }
 
 function request(cookie: string, headers: Record<string, string> = {}): NextRequest {

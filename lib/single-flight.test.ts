@@ -1,16 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createSingleFlight } from "./single-flight";
-
-/** A promise settled from outside, so a test decides when a task finishes. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from "./testing/fixtures";
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
