@@ -1,6 +1,6 @@
 import { expect, test, type Response } from "@playwright/test";
 import { E2E } from "../playwright.config";
-import { currentSub, latestTokens, signIn, USERS } from "./support";
+import { addNote, currentSub, latestTokens, signIn, USERS } from "./support";
 
 test("no token reaches the browser: not in cookies it can read, storage, HTML or any response", async ({ page }) => {
   const bodies: { url: string; body: string }[] = [];
@@ -15,9 +15,7 @@ test("no token reaches the browser: not in cookies it can read, storage, HTML or
   });
 
   await signIn(page, USERS.alice);
-  await page.getByLabel("New note").fill("leak check");
-  await page.getByRole("button", { name: "Add note" }).click();
-  await expect(page.getByRole("list", { name: "Notes" }).getByText("leak check").first()).toBeVisible();
+  await addNote(page, "leak check");
   await page.goto("/api/me");
   await page.goto("/auth/session");
   await page.goto("/dashboard");

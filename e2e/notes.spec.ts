@@ -1,14 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { BFF_HEADERS, signIn, unique, USERS } from "./support";
+import { addNote, BFF_HEADERS, signIn, unique, USERS } from "./support";
 
 test("a user adds and deletes a note through the BFF and the API", async ({ page }) => {
   await signIn(page, USERS.alice);
   const text = unique("Buy more tea");
 
-  await page.getByLabel("New note").fill(text);
-  await page.getByRole("button", { name: "Add note" }).click();
+  await addNote(page, text);
   const notes = page.getByRole("list", { name: "Notes" });
-  await expect(notes.getByText(text)).toBeVisible();
 
   // The note is really stored by the API: it is still there after a reload.
   await page.reload();

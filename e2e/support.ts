@@ -183,3 +183,12 @@ export async function cookieHeaderFor(context: BrowserContext): Promise<string> 
 export function serverLog(server: keyof typeof E2E.logs): string {
   return readFileSync(E2E.logs[server], "utf8");
 }
+
+/** Adds a note from the dashboard as a user would, once the notes have loaded (the form is live only then). */
+export async function addNote(page: Page, text: string): Promise<void> {
+  const add = page.getByRole("button", { name: "Add note" });
+  await expect(add).toBeEnabled();
+  await page.getByLabel("New note").fill(text);
+  await add.click();
+  await expect(page.getByRole("list", { name: "Notes" }).getByText(text).first()).toBeVisible();
+}

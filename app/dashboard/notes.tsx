@@ -86,7 +86,12 @@ export function Notes() {
           placeholder="Write a note"
           className="flex-1 rounded-lg border border-slate-300 px-3 py-2 focus:border-indigo-500 focus:outline-none"
         />
-        <button type="submit" className="rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">
+        {/* Disabled until the notes have loaded: before hydration, a click would submit the form natively. */}
+        <button
+          type="submit"
+          disabled={status.kind === "loading"}
+          className="rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500 disabled:cursor-wait disabled:opacity-60"
+        >
           Add note
         </button>
       </form>
