@@ -23,6 +23,7 @@ function remaining(untilMs: number, nowMs: number): string {
  */
 export function SessionTiming(initial: Timing) {
   const [timing, setTiming] = useState(initial);
+  // Server and browser render at different instants: the countdowns below tolerate the one-second mismatch.
   const [now, setNow] = useState(() => Date.now());
   const [ended, setEnded] = useState(false);
 
@@ -51,13 +52,13 @@ export function SessionTiming(initial: Timing) {
     <dl className="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 text-sm">
       <div>
         <dt className="text-slate-500">Access token renews in</dt>
-        <dd className="font-mono text-lg" data-testid="access-token-countdown">
+        <dd className="font-mono text-lg" data-testid="access-token-countdown" suppressHydrationWarning>
           {remaining(timing.accessTokenExpiresAt, now)}
         </dd>
       </div>
       <div>
         <dt className="text-slate-500">Session ends in</dt>
-        <dd className="font-mono text-lg" data-testid="session-countdown">
+        <dd className="font-mono text-lg" data-testid="session-countdown" suppressHydrationWarning>
           {remaining(timing.sessionExpiresAt, now)}
         </dd>
       </div>
