@@ -3,54 +3,7 @@
  * exactly what a real browser would send it), redirects followed by hand, and the dev IdP's login form
  * filled in. Sessions come from the real sign-in flow, never from sealing a cookie ourselves.
  */
-
-interface StoredCookie {
-  value: string;
-  path: string;
-}
-
-export class CookieJar {
-  private readonly cookies = new Map<string, StoredCookie>();
-
-  /** Applies `Set-Cookie` header values received for `requestPath`. */
-  store(setCookies: readonly string[], requestPath: string): void {
-    for (const header of setCookies) {
-      const [pair = "", ...attributes] = header.split(";").map((part) => part.trim());
-      const separator = pair.indexOf("=");
-      if (separator <= 0) continue;
-      const name = pair.slice(0, separator);
-      const value = pair.slice(separator + 1);
-      let path = requestPath.replace(/\/[^/]*$/, "") || "/";
-      let expired = value === "";
-      for (const attribute of attributes) {
-        const [key = "", attributeValue = ""] = attribute.split("=");
-        const lower = key.toLowerCase();
-        if (lower === "path") path = attributeValue;
-        if (lower === "expires" && Date.parse(attributeValue) <= Date.now()) expired = true;
-        if (lower === "max-age" && Number(attributeValue) <= 0) expired = true;
-      }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, { value, path });
-    }
-  }
-
-  /** The `Cookie` header for a request to `pathname` (empty when nothing applies). */
-  header(pathname: string): string {
-    return this.list(pathname)
-      .map(({ name, value }) => `${name}=${value}`)
-      .join("; ");
-  }
-
-  list(pathname = "/"): { name: string; value: string }[] {
-    return [...this.cookies.entries()].filter(([, cookie]) => pathMatches(pathname, cookie.path)).map(([name, { value }]) => ({ name, value }));
-  }
-}
-
-function pathMatches(requestPath: string, cookiePath: string): boolean {
-  if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
-  return cookiePath.endsWith("/") || requestPath.charAt(cookiePath.length) === "/";
-}
+import { CookieJar } from "../services/idp/testing/cookie-jar";
 
 export class Browser {
   private readonly jars = new Map<string, CookieJar>();

@@ -12,7 +12,8 @@ import autocannon from "autocannon";
 import type { SessionCodec } from "@/lib/session-codec";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
 import { parseSession, type Session } from "@/lib/session";
-import type { Browser, CookieJar } from "./browser";
+import type { CookieJar } from "../services/idp/testing/cookie-jar";
+import type { Browser } from "./browser";
 import { median } from "./load";
 
 export interface IdpStats {

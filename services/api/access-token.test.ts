@@ -11,6 +11,7 @@ import {
   TEST_AUDIENCE,
   TEST_CLIENT,
   TEST_ISSUER,
+  testVerifyOptions,
   type TestIssuer,
 } from "./testing/test-issuer";
 
@@ -19,15 +20,7 @@ beforeAll(async () => {
   issuer = await createTestIssuer();
 });
 
-const options = (overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAccessTokenOptions => ({
-  getKey: issuer.getKey,
-  issuer: TEST_ISSUER,
-  audience: TEST_AUDIENCE,
-  clockTolerance: 5,
-  acceptedTypes: ["at+jwt"],
-  clientIds: [TEST_CLIENT],
-  ...overrides,
-});
+const options = (overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAccessTokenOptions => testVerifyOptions(issuer, overrides);
 
 async function rejection(token: string, overrides?: Partial<VerifyAccessTokenOptions>): Promise<TokenErrorCode> {
   try {

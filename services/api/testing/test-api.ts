@@ -6,7 +6,7 @@ import { verifyLogoutToken, type VerifyLogoutTokenOptions } from "../logout-toke
 import { createSqliteNotesStore } from "../notes-store";
 import { createSqliteRevocationStore } from "../sqlite-revocation-store";
 import { createVerificationCache } from "../verification-cache";
-import { TEST_AUDIENCE, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "./test-issuer";
+import { TEST_CLIENT, TEST_ISSUER, testVerifyOptions, type TestIssuer } from "./test-issuer";
 
 export type TestApiOptions = Partial<ApiOptions> & {
   verify?: Partial<VerifyAccessTokenOptions>;
@@ -20,15 +20,7 @@ export function createTestApi(issuer: TestIssuer, overrides: TestApiOptions = {}
   const { verify, verifyLogout, cacheVerifications = false, ...api } = overrides;
   const lines: string[] = [];
   const db = openDatabase(":memory:");
-  const verifyOptions: VerifyAccessTokenOptions = {
-    getKey: issuer.getKey,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    clockTolerance: 5,
-    acceptedTypes: ["at+jwt"],
-    clientIds: [TEST_CLIENT],
-    ...verify,
-  };
+  const verifyOptions = testVerifyOptions(issuer, verify);
   const logoutOptions: VerifyLogoutTokenOptions = {
     getKey: issuer.getKey,
     issuer: TEST_ISSUER,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import type { VerifyAccessTokenOptions } from "../access-token";
 import type { KeyResolver } from "../signed-token";
 
 /** A signing authority for tests: keys made in memory, tokens minted on demand, no network. */
@@ -97,6 +98,19 @@ export async function createTestIssuer(alg: SigningAlg = "ES256") {
 }
 
 export type TestIssuer = Awaited<ReturnType<typeof createTestIssuer>>;
+
+/** Access-token verification as the server configures it, against this test issuer. */
+export function testVerifyOptions(issuer: TestIssuer, overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAccessTokenOptions {
+  return {
+    getKey: issuer.getKey,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    clockTolerance: 5,
+    acceptedTypes: ["at+jwt"],
+    clientIds: [TEST_CLIENT],
+    ...overrides,
+  };
+}
 
 const b64 = (value: string | Uint8Array) => Buffer.from(value).toString("base64url");
 

@@ -2,27 +2,24 @@
  * A minimal browser for protocol tests: `fetch` plus a cookie jar that honours cookie paths and deletions, with
  * redirects followed by hand so tests can stop where the browser would leave for another site.
  */
-interface StoredCookie {
-  value: string;
-  path: string;
-}
+import { CookieJar } from "./cookie-jar";
 
 export class TestBrowser {
-  private readonly cookies = new Map<string, StoredCookie>();
+  private readonly cookies = new CookieJar();
 
   constructor(private readonly defaultHeaders: Record<string, string> = {}) {}
 
   cookieNames(): string[] {
-    return [...this.cookies.keys()];
+    return this.cookies.names();
   }
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
     const headers = new Headers({ ...this.defaultHeaders, ...(init.headers as Record<string, string> | undefined) });
-    const cookie = this.cookieHeader(target.pathname);
+    const cookie = this.cookies.header(target.pathname);
     if (cookie) headers.set("cookie", cookie);
     const response = await fetch(target, { ...init, headers, redirect: "manual" });
-    this.store(response, target.pathname);
+    this.cookies.store(response.headers.getSetCookie(), target.pathname);
     return response;
   }
 
@@ -39,38 +36,6 @@ export class TestBrowser {
     }
     throw new Error("too many redirects");
   }
-
-  private cookieHeader(pathname: string): string {
-    return [...this.cookies.entries()]
-      .filter(([, cookie]) => pathMatches(pathname, cookie.path))
-      .map(([name, cookie]) => `${name}=${cookie.value}`)
-      .join("; ");
-  }
-
-  private store(response: Response, requestPath: string): void {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = header.split(";").map((part) => part.trim());
-      const separator = pair.indexOf("=");
-      const name = pair.slice(0, separator);
-      const value = pair.slice(separator + 1);
-      let path = requestPath.replace(/\/[^/]*$/, "") || "/";
-      let expired = value === "";
-      for (const attribute of attributes) {
-        const [key = "", attributeValue = ""] = attribute.split("=");
-        if (key.toLowerCase() === "path") path = attributeValue;
-        if (key.toLowerCase() === "expires" && Date.parse(attributeValue) <= Date.now()) expired = true;
-        if (key.toLowerCase() === "max-age" && Number(attributeValue) <= 0) expired = true;
-      }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, { value, path });
-    }
-  }
-}
-
-function pathMatches(requestPath: string, cookiePath: string): boolean {
-  if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
-  return cookiePath.endsWith("/") || requestPath.charAt(cookiePath.length) === "/";
 }
 
 /** Values of hidden and named form fields, and the form's action, read from server-rendered HTML. */
