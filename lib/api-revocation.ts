@@ -5,18 +5,12 @@
  *
  * Failures become an `ApiRevocationError`; tokens never appear in them. Edge-safe.
  */
+import { CodedError } from "./coded-error";
 
 export type ApiRevocationErrorCode = "api_unreachable" | "api_refused";
 
-export class ApiRevocationError extends Error {
-  constructor(
-    readonly code: ApiRevocationErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ApiRevocationError";
-  }
+export class ApiRevocationError extends CodedError<ApiRevocationErrorCode> {
+  override readonly name = "ApiRevocationError";
 }
 
 export interface ApiRevocationOptions {

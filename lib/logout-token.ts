@@ -7,6 +7,7 @@
  */
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { ID_TOKEN_ALGORITHMS } from "./id-token";
+import { CodedError } from "./coded-error";
 
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -19,15 +20,8 @@ export type LogoutTokenErrorCode =
   /** The IdP's keys could not be fetched, so the token could not be checked: nothing is known about it. */
   | "keys_unavailable";
 
-export class LogoutTokenError extends Error {
-  constructor(
-    readonly code: LogoutTokenErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "LogoutTokenError";
-  }
+export class LogoutTokenError extends CodedError<LogoutTokenErrorCode> {
+  override readonly name = "LogoutTokenError";
 }
 
 /** A verified logout token: it names a session, a subject, or both. */

@@ -5,6 +5,7 @@
  * no token through. Edge-safe and pure: the clock is a parameter.
  */
 import { decodeJwt } from "jose";
+import { CodedError } from "./coded-error";
 import { DEFAULT_REFRESH_SKEW, refreshTime } from "./refresh-policy";
 
 export interface Session {
@@ -35,14 +36,8 @@ export interface PublicSession {
   accessTokenExpiresAt: string;
 }
 
-export class SessionError extends Error {
-  constructor(
-    readonly code: "missing_access_token" | "missing_expiry" | "missing_subject",
-    message: string,
-  ) {
-    super(message);
-    this.name = "SessionError";
-  }
+export class SessionError extends CodedError<"missing_access_token" | "missing_expiry" | "missing_subject"> {
+  override readonly name = "SessionError";
 }
 
 export interface TokenSet {

@@ -12,18 +12,12 @@
 import * as oauth from "oauth4webapi";
 import { idpRequestOptions } from "./oidc-discovery";
 import { withRefreshedTokens, type Session } from "./session";
+import { CodedError } from "./coded-error";
 
 export type RefreshErrorCode = "invalid_grant" | "subject_mismatch" | "idp_unreachable" | "refresh_failed";
 
-export class RefreshError extends Error {
-  constructor(
-    readonly code: RefreshErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "RefreshError";
-  }
+export class RefreshError extends CodedError<RefreshErrorCode> {
+  override readonly name = "RefreshError";
 }
 
 export interface RefreshOptions {

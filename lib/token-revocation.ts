@@ -9,18 +9,12 @@
  */
 import * as oauth from "oauth4webapi";
 import { idpRequestOptions } from "./oidc-discovery";
+import { CodedError } from "./coded-error";
 
 export type TokenRevocationErrorCode = "idp_unreachable" | "revocation_refused";
 
-export class TokenRevocationError extends Error {
-  constructor(
-    readonly code: TokenRevocationErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "TokenRevocationError";
-  }
+export class TokenRevocationError extends CodedError<TokenRevocationErrorCode> {
+  override readonly name = "TokenRevocationError";
 }
 
 export interface TokenRevocationOptions {
