@@ -763,3 +763,26 @@ async function attackerToken(pointer: { jwk?: "self"; jku?: string; x5u?: string
   };
   return issuer.mint({ key: attacker, header, claims: { sub: "alice" } });
 }
+
+describe("caching", () => {
+  it("marks every answer to an authenticated request no-store, refusals and errors included", async () => {
+    const api = setup();
+    const token = await alice();
+    const created = await postNote(api, token, "private");
+    const { note } = (await created.clone().json()) as { note: { id: string } };
+    const answers = [
+      created,
+      await api.request("GET", "/me", { token }),
+      await api.request("GET", "/notes", { token }),
+      await postNote(api, token, ""),
+      await postNote(api, await alice("notes:read"), "no write scope"),
+      await api.request("DELETE", `/notes/${note.id}`, { token }),
+      await api.request("DELETE", `/notes/${note.id}`, { token }),
+      await api.request("GET", "/me"),
+      await api.request("GET", "/me", { token: `${token}x` }),
+      await api.request("POST", "/revocations", { token }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([201, 200, 200, 400, 403, 204, 404, 401, 401, 204]);
+    for (const res of answers) expect(res.headers.get("Cache-Control")).toBe("no-store");
+  });
+});

@@ -31,14 +31,27 @@ export const MAX_LOGOUT_BODY_BYTES = 12 * 1024;
 
 type ApiEnv = { Variables: { token: AccessToken } };
 
-const unavailable = (c: Context) => c.json({ error: "temporarily_unavailable" }, 503);
+/**
+ * An answer about the caller's own token or data, which no cache may keep. Built as a plain `Response`: Hono
+ * materialises a `Headers` object for a second header, which costs every authenticated request a noticeable share.
+ */
+const privateJson = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
 
-const invalidRequest = (c: Context, message: string) => c.json({ error: "invalid_request", message }, 400);
+const privateEmpty = (status: 200 | 204) => new Response(null, { status, headers: { "cache-control": "no-store" } });
+
+const unavailable = (c: Context) => {
+  c.header("Cache-Control", "no-store");
+  return c.json({ error: "temporarily_unavailable" }, 503);
+};
+
+const invalidRequest = (message: string) => privateJson({ error: "invalid_request", message }, 400);
 
 // Deliberately vague: the log has the precise reason, the caller needs only to know the token is not usable.
 const INVALID_TOKEN_DESCRIPTION = "The access token is invalid, expired or revoked";
 
 const invalidToken = (c: Context) => {
+  c.header("Cache-Control", "no-store");
   c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`);
   return c.json({ error: "invalid_token" }, 401);
 };
@@ -51,6 +64,7 @@ const invalidToken = (c: Context) => {
 function refuseCredentials(c: Context, code: TokenErrorCode) {
   if (code === "missing_token") {
     // No header, or another scheme: nothing was wrong, the client may not have known it had to authenticate.
+    c.header("Cache-Control", "no-store");
     c.header("WWW-Authenticate", `Bearer realm="${REALM}"`);
     return c.json({ error: "unauthorized" }, 401);
   }
@@ -88,8 +102,8 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     });
   });
 
+  // Every answer behind it is private: the refusals here set no-store, and the handlers answer with `privateJson`.
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    c.header("Cache-Control", "no-store");
     let token: AccessToken;
     try {
       token = await verifier(parseAuthorization(c.req.header("Authorization")));
@@ -122,6 +136,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
     (scope: string): MiddlewareHandler<ApiEnv> =>
     async (c, next) => {
       if (!c.get("token").scopes.includes(scope)) {
+        c.header("Cache-Control", "no-store");
         c.header("WWW-Authenticate", `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`);
         return c.json({ error: "insufficient_scope", scope }, 403);
       }
@@ -132,39 +147,39 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
 
   app.get("/me", authenticate, (c) => {
     const { sub, scopes, exp, jti, sid, clientId } = c.get("token");
-    return c.json({ sub, scopes, exp, jti, sid: sid ?? null, clientId: clientId ?? null });
+    return privateJson({ sub, scopes, exp, jti, sid: sid ?? null, clientId: clientId ?? null });
   });
 
-  app.get("/notes", authenticate, requireScope("notes:read"), (c) => c.json({ notes: notes.list(c.get("token").sub) }));
+  app.get("/notes", authenticate, requireScope("notes:read"), (c) => privateJson({ notes: notes.list(c.get("token").sub) }));
 
   app.post(
     "/notes",
     authenticate,
     requireScope("notes:write"),
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => invalidRequest(c, `body exceeds ${MAX_BODY_BYTES} bytes`) }),
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => invalidRequest(`body exceeds ${MAX_BODY_BYTES} bytes`) }),
     async (c) => {
       if (mediaTypeOf(c.req.header("Content-Type")) !== "application/json") {
-        return invalidRequest(c, "Content-Type must be application/json");
+        return invalidRequest("Content-Type must be application/json");
       }
       let body: unknown;
       try {
         body = await c.req.json();
       } catch {
-        return invalidRequest(c, "body is not valid JSON");
+        return invalidRequest("body is not valid JSON");
       }
       const text = typeof body === "object" && body !== null ? (body as Record<string, unknown>).text : undefined;
-      if (typeof text !== "string") return invalidRequest(c, "text must be a string");
+      if (typeof text !== "string") return invalidRequest("text must be a string");
       const trimmed = text.trim();
       const length = [...trimmed].length;
       if (length < 1 || length > MAX_NOTE_LENGTH) {
-        return invalidRequest(c, `text must be 1 to ${MAX_NOTE_LENGTH} characters after trimming`);
+        return invalidRequest(`text must be 1 to ${MAX_NOTE_LENGTH} characters after trimming`);
       }
-      return c.json({ note: notes.create(c.get("token").sub, trimmed) }, 201);
+      return privateJson({ note: notes.create(c.get("token").sub, trimmed) }, 201);
     },
   );
 
   app.delete("/notes/:id", authenticate, requireScope("notes:write"), (c) =>
-    notes.delete(c.get("token").sub, c.req.param("id")) ? c.body(null, 204) : c.json({ error: "not_found" }, 404),
+    notes.delete(c.get("token").sub, c.req.param("id")) ? privateEmpty(204) : privateJson({ error: "not_found" }, 404),
   );
 
   // A token may always end itself and its session, whatever its scopes.
@@ -181,7 +196,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
       return unavailable(c);
     }
     log.info("token_revoked", { sub, jti, sid });
-    return c.body(null, 204);
+    return privateEmpty(204);
   });
 
   // The web app relays the logout tokens the IdP sends it, so that the session's access tokens die with it.
@@ -236,7 +251,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
 
   app.onError((error, c) => {
     log.error("server_error", { method: c.req.method, path: c.req.path, error, stack: error.stack });
-    return c.json({ error: "server_error" }, 500);
+    return privateJson({ error: "server_error" }, 500);
   });
 
   return app;

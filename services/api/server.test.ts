@@ -165,6 +165,12 @@ describe("API server process", () => {
     expect(api.output()).not.toContain(token.split(".")[2]);
   }, 30_000);
 
+  it("refuses to start a second instance on the same DATA_DIR, and says why", async () => {
+    const port = await freePort();
+    await expect(runApi({ ...env, API_PORT: String(port) })).rejects.toThrow(/exited with 1[\s\S]*database_in_use[\s\S]*REDIS_URL/);
+    expect((await call("GET", "/me", await mint())).status).toBe(200);
+  }, 30_000);
+
   it("honours a logout token relayed by the web app, from a trusted client only", async () => {
     const token = await mint({ sid: "session-logout" });
     expect((await call("GET", "/me", token)).status).toBe(200);

@@ -2,7 +2,7 @@ import { serve, type Http2Bindings, type HttpBindings } from "@hono/node-server"
 import { verifyAccessToken } from "./access-token";
 import { createApi } from "./app";
 import { ConfigError, loadConfig, type ApiConfig } from "./config";
-import { openDatabase } from "./database";
+import { DatabaseInUseError, openDatabase, type SqliteDatabase } from "./database";
 import { createIssuerKeys } from "./issuer-keys";
 import { createJsonLogger } from "./logger";
 import { verifyLogoutToken } from "./logout-token";
@@ -23,7 +23,14 @@ try {
   process.exit(1);
 }
 
-const db = openDatabase(config.databaseFile);
+let db: SqliteDatabase;
+try {
+  db = openDatabase(config.databaseFile);
+} catch (error) {
+  if (!(error instanceof DatabaseInUseError)) throw error;
+  log.error("api_start_failed", { code: error.code, reason: error.message });
+  process.exit(1);
+}
 const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
 const getKey = createIssuerKeys({ issuer: config.issuer, log });
 const verifyOptions = {

@@ -123,11 +123,7 @@ describe("SQLite revocation store", () => {
     it("keeps an entry without a cut-off covering every token of its session, as it did, until it expires", async () => {
       const db = openDatabase(legacyFile());
       const store = createSqliteRevocationStore(db, now);
-      // An instance of the earlier version sharing the file still writes entries without a cut-off.
-      writeLegacySession(db, "written-later", T0 + 3600);
-      for (const sid of ["old", "written-later"]) {
-        expect(await store.isRevoked({ jti: "a", sid, sub: "alice", iat: T0 + 600 })).toBe(true);
-      }
+      expect(await store.isRevoked({ jti: "a", sid: "old", sub: "alice", iat: T0 + 600 })).toBe(true);
       clock = (T0 + 3600) * 1000;
       expect(await store.isRevoked({ jti: "a", sid: "old", sub: "alice", iat: T0 + 600 })).toBe(false);
     });
@@ -156,12 +152,31 @@ describe("SQLite revocation store", () => {
     expect(await store.isRevoked({ jti: "a", sub: "alice", iat: T0 })).toBe(true);
   });
 
-  it("rejects, rather than answers false, when the database fails", async () => {
+  it("refuses writes when the database fails, and keeps answering from memory what the file holds", async () => {
     const db = openDatabase(":memory:");
     const store = createSqliteRevocationStore(db, now);
+    await store.revoke({ jti: "a", until: T0 + 10 });
     db.close();
-    await expect(store.isRevoked({ jti: "a", sub: "alice", iat: T0 })).rejects.toThrow();
-    await expect(store.revoke({ jti: "a", until: T0 + 1 })).rejects.toThrow();
-    await expect(store.revokeOnce({ jti: "a", until: T0 + 1 }, { jti: "m", until: T0 + 1 })).rejects.toThrow();
+    await expect(store.revoke({ jti: "b", until: T0 + 1 })).rejects.toThrow();
+    await expect(store.revokeOnce({ jti: "b", until: T0 + 1 }, { jti: "m", until: T0 + 1 })).rejects.toThrow();
+    expect(await store.isRevoked({ jti: "a", sub: "alice", iat: T0 })).toBe(true);
+    expect(await store.isRevoked({ jti: "b", sub: "alice", iat: T0 })).toBe(false);
+  });
+
+  it("does not remember a revocation whose write failed", async () => {
+    const db = openDatabase(":memory:");
+    const store = createSqliteRevocationStore(db, now);
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON revocations BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(store.revoke({ sid: "s", issuedUpTo: T0, until: T0 + 3600 })).rejects.toThrow("disk full");
+    expect(await store.isRevoked({ jti: "a", sid: "s", sub: "alice", iat: T0 })).toBe(false);
+  });
+
+  it("answers from memory: a check reads nothing from the file", async () => {
+    const db = openDatabase(":memory:");
+    const store = createSqliteRevocationStore(db, now);
+    await store.revoke({ sid: "s", issuedUpTo: T0, until: T0 + 3600 });
+    // Were the check a query, it would see the row gone.
+    db.exec("DELETE FROM revocations");
+    expect(await store.isRevoked({ jti: "a", sid: "s", sub: "alice", iat: T0 })).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AccessToken } from "./access-token";
 
 export interface VerificationCacheOptions {
@@ -22,7 +22,8 @@ export function createVerificationCache(
   const entries = new Map<string, AccessToken>();
 
   return async (token) => {
-    const key = createHash("sha256").update(token).digest("base64url");
+    // The one-shot digest: about half the cost of createHash() for a token-sized input.
+    const key = hash("sha256", token, "base64url");
     const cached = entries.get(key);
     if (cached !== undefined) {
       entries.delete(key);
