@@ -74,12 +74,14 @@ function writtenSession(response: Response): string | undefined {
 const clearsSession = (response: Response) => response.headers.getSetCookie().some((header) => header.startsWith(`${NAME}=;`) && /Max-Age=0/i.test(header));
 
 describe("Strict-Transport-Security", () => {
-  it("is sent on every response when AUTH_URL is https, with the CSP upgrading stray http requests", async () => {
+  it("is sent on every response when AUTH_URL is https, with the pages' CSP upgrading stray http requests", async () => {
     const middleware = await middlewareWith({ AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
     for (const url of ["https://app.example/", "https://app.example/api/notes", "https://app.example/dashboard"]) {
       const response = await middleware(request(url));
       expect(response.headers.get("strict-transport-security"), url).toBe(STRICT_TRANSPORT_SECURITY);
-      expect(response.headers.get("content-security-policy"), url).toContain("upgrade-insecure-requests");
+    }
+    for (const url of ["https://app.example/", "https://app.example/dashboard"]) {
+      expect((await middleware(request(url))).headers.get("content-security-policy"), url).toContain("upgrade-insecure-requests");
     }
   });
 
@@ -88,7 +90,7 @@ describe("Strict-Transport-Security", () => {
     for (const url of ["http://localhost:3000/", "http://localhost:3000/api/notes", "http://localhost:3000/dashboard"]) {
       const response = await middleware(request(url));
       expect(response.headers.has("strict-transport-security"), url).toBe(false);
-      expect(response.headers.get("content-security-policy"), url).not.toContain("upgrade-insecure-requests");
+      expect(response.headers.get("content-security-policy") ?? "", url).not.toContain("upgrade-insecure-requests");
     }
   });
 });
@@ -102,6 +104,67 @@ describe("Content-Security-Policy", () => {
     expect(nonce(first)).not.toBe(nonce(second));
     expect(first.headers.get("x-middleware-request-content-security-policy")).toBe(first.headers.get("content-security-policy"));
   });
+
+  it("is left off the data routes' JSON, which next.config.ts gives a policy without a nonce", async () => {
+    const middleware = await middlewareWith({ AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST });
+    const response = await middleware(request("https://app.example/api/me", await sealWith(NEWEST, session()), { "x-csrf": "1" }));
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    expect(response.headers.has("content-security-policy")).toBe(false);
+  });
+});
+
+describe("the benchmark's passthrough page", () => {
+  it("is let through untouched only with BENCHMARK_ROUTES=1, and guarded like any page otherwise", async () => {
+    const env = { AUTH_URL: "http://localhost:3000", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+    const on = await middlewareWith({ ...env, BENCHMARK_ROUTES: "1" });
+    const through = await on(request("http://localhost:3000/bench/passthrough"));
+    expect(through.headers.get("x-middleware-next")).toBe("1");
+    expect(through.headers.has("content-security-policy")).toBe(false);
+
+    const off = await middlewareWith(env);
+    expect((await off(request("http://localhost:3000/bench/passthrough"))).headers.get("content-security-policy")).toContain("nonce-");
+  });
+});
+
+describe("the freshness hint", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+  const hints = (response: Response) => response.headers.getSetCookie().filter((header) => header.startsWith(`${COOKIE_NAMES.fresh}=`));
+
+  it("is given, until the token is due, to a browser with a current session that came without it", async () => {
+    const middleware = await middlewareWith(env);
+    const current = session({ refreshAt: nowSeconds() + 240 });
+    for (const url of ["https://app.example/dashboard", "https://app.example/api/notes"]) {
+      const [hint, ...others] = hints(await middleware(request(url, await sealWith(NEWEST, current), { "x-csrf": "1" })));
+      expect(others).toEqual([]);
+      expect(Number(/Max-Age=(\d+)/.exec(hint ?? "")?.[1])).toBeGreaterThanOrEqual(238);
+      expect(Number(/Max-Age=(\d+)/.exec(hint ?? "")?.[1])).toBeLessThanOrEqual(240);
+    }
+  });
+
+  it("is not written again to a browser that has it", async () => {
+    const middleware = await middlewareWith(env);
+    const cookie = `${NAME}=${await sealWith(NEWEST, session())}; ${COOKIE_NAMES.fresh}=1`;
+    const response = await middleware(new NextRequest("https://app.example/dashboard", { headers: { cookie } }));
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("comes with a refreshed session, and never with one the IdP could not refresh", async () => {
+    stubIdp();
+    const middleware = await middlewareWith(env);
+    const due = session({ refreshAt: nowSeconds() - 1 });
+    expect(hints(await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, due))))).toHaveLength(1);
+
+    vi.stubGlobal("fetch", async () => {
+      throw new TypeError("fetch failed");
+    });
+    const unreachable = await middlewareWith(env);
+    expect(hints(await unreachable(request("https://app.example/dashboard", await sealWith(NEWEST, due))))).toEqual([]);
+  });
+
+  it("is what the matcher keys the data routes on", async () => {
+    const { config } = await import("./middleware");
+    expect(config.matcher).toContainEqual({ source: "/api/:path*", missing: [{ type: "cookie", key: COOKIE_NAMES.fresh }] });
+  });
 });
 
 describe("AUTH_SECRET rotation", () => {
@@ -111,7 +174,7 @@ describe("AUTH_SECRET rotation", () => {
     const middleware = await middlewareWith(rotated);
     const response = await middleware(request("https://app.example/dashboard", await sealWith(OLDER, session())));
     expect(response.headers.get("x-middleware-next")).toBe("1");
-    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(writtenSession(response)).toBeUndefined();
   });
 
   it("re-seals it with the newest secret on the next write (a refresh), for the browser and the page behind", async () => {

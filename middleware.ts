@@ -2,11 +2,16 @@
  * Edge middleware: security headers on every page, and the one place where sessions are refreshed.
  * Everything behind it only reads.
  *
- * 1. A fresh CSP nonce for this response (Next.js reads it from the request's CSP header).
+ * It sees every page, and the data routes (`/api/*`) only when the browser's freshness hint has lapsed,
+ * that is when the access token is due for refresh (see `lib/fresh-hint.ts`); a data request with a
+ * current token goes straight to its route handler, which makes the same checks (`lib/data-request.ts`).
+ *
+ * 1. Pages: a fresh CSP nonce for this response (Next.js reads it from the request's CSP header).
  * 2. `/api/*`: the anti-forgery check (403 JSON, never a redirect).
  * 3. Signed-in area and data routes: read the session. None (or unreadable, which is cleared): pages go
  *    straight to sign-in, data requests get 401 JSON.
- * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request.
+ * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request;
+ *    give the browser the freshness hint whenever the token is current.
  * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP keeps
  *    the session, serving with the current token while it lasts, then 503.
  * Imports only edge-safe modules (Web APIs, jose, oauth4webapi).
@@ -14,17 +19,19 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/config";
 import { checkCsrf } from "@/lib/csrf";
-import { json, jsonError, unauthenticated } from "@/lib/json-response";
+import { forgeryRefused, json, jsonError, unauthenticated } from "@/lib/json-response";
 import { logError, logInfo } from "@/lib/log";
 import { readSession } from "@/lib/sealed-session";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
 import { keepSessionFresh } from "@/lib/session-refresher";
-import { clearSessionCookies, continueWithSession } from "@/lib/session-response";
+import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session-response";
 import { unavailablePage } from "@/lib/unavailable-page";
 
 export async function middleware(request: NextRequest): Promise<Response> {
-  const { authUrl, issuer, production } = getConfig();
+  const { authUrl, issuer, production, benchmarkRoutes } = getConfig();
+  // The benchmark's measure of what running any middleware at all costs a page (BENCHMARK_ROUTES=1 only).
+  if (benchmarkRoutes && request.nextUrl.pathname === "/bench/passthrough") return NextResponse.next();
   const https = authUrl.protocol === "https:";
   const nonce = newNonce();
   const csp = contentSecurityPolicy({ nonce, idpOrigin: new URL(issuer).origin, development: !production, https });
@@ -32,7 +39,8 @@ export async function middleware(request: NextRequest): Promise<Response> {
   headers.set("content-security-policy", csp);
 
   const response = await gate(request, headers, nonce);
-  response.headers.set("content-security-policy", csp);
+  // Data routes answer JSON, which next.config.ts gives a policy of its own.
+  if (!isDataRoute(request.nextUrl.pathname)) response.headers.set("content-security-policy", csp);
   if (https) response.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
   return response;
 }
@@ -41,9 +49,9 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   const { pathname } = request.nextUrl;
   const wantsJson = isDataRequest(request);
 
-  if (pathname.startsWith("/api/")) {
+  if (isDataRoute(pathname)) {
     const csrf = checkCsrf(request.method, request.headers, getConfig().authUrl.origin);
-    if (!csrf.ok) return jsonError(403, csrf.reason, "This request is missing its anti-forgery proof.");
+    if (!csrf.ok) return forgeryRefused(csrf.reason);
   }
   if (!isGuarded(pathname)) return NextResponse.next({ request: { headers } });
 
@@ -57,7 +65,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   const result = await keepSessionFresh(session);
   switch (result.kind) {
     case "fresh":
-      return NextResponse.next({ request: { headers } });
+      return withFreshHint(request, NextResponse.next({ request: { headers } }), session, Math.floor(Date.now() / 1000));
     case "refreshed":
       return continueWithSession(request, headers, result.session);
     case "degraded":
@@ -74,12 +82,16 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
 
 /** The signed-in area and the BFF's data routes: where a session is needed, and kept fresh. */
 function isGuarded(pathname: string): boolean {
-  return pathname === "/dashboard" || pathname.startsWith("/dashboard/") || pathname.startsWith("/api/");
+  return pathname === "/dashboard" || pathname.startsWith("/dashboard/") || isDataRoute(pathname);
+}
+
+function isDataRoute(pathname: string): boolean {
+  return pathname.startsWith("/api/");
 }
 
 /** Data requests (route handlers, RSC payloads, Server Actions) get JSON answers; only navigations are redirected. */
 function isDataRequest(request: NextRequest): boolean {
-  return request.nextUrl.pathname.startsWith("/api/") || request.headers.has("rsc") || request.headers.has("next-action");
+  return isDataRoute(request.nextUrl.pathname) || request.headers.has("rsc") || request.headers.has("next-action");
 }
 
 function redirectToSignIn(request: NextRequest): NextResponse {
@@ -90,8 +102,9 @@ function redirectToSignIn(request: NextRequest): NextResponse {
 
 // Next.js reads this statically: literals only. Pages: everything but static files and the benchmark's two
 // middleware-free baselines (off unless BENCHMARK_ROUTES=1); page prefetches are not the user's request, and
-// they neither need a nonce nor should they spend a refresh. Data routes: always, prefetch headers or not, so
-// the anti-forgery check cannot be skipped by sending one.
+// they neither need a nonce nor should they spend a refresh. Data routes: whenever the freshness hint
+// (`__Host-tessera-fresh`, see COOKIE_NAMES) is missing, prefetch headers or not; the route handlers make the
+// anti-forgery and session checks on every request either way.
 export const config = {
   matcher: [
     {
@@ -101,6 +114,6 @@ export const config = {
         { type: "header", key: "purpose", value: "prefetch" },
       ],
     },
-    "/api/:path*",
+    { source: "/api/:path*", missing: [{ type: "cookie", key: "__Host-tessera-fresh" }] },
   ],
 };

@@ -3,8 +3,8 @@
  * browser tab fires parallel fetches), with access tokens that expire every few seconds.
  *
  * Each session keeps one cookie jar shared by its connections and takes every `Set-Cookie` the app
- * sends, like a browser. Afterwards each session's cookies are opened with the benchmark's own
- * `AUTH_SECRET`, which gives the chain of access tokens it went through: every token replaced is one
+ * sends, dropping cookies whose Max-Age has passed, like a browser. Afterwards each session's cookies
+ * are opened with the benchmark's own `AUTH_SECRET`, which gives the chain of access tokens it went through: every token replaced is one
  * expiry. The IdP's refresh grants must match the expiries one for one: more would be duplicate
  * token-endpoint calls, fewer would be impossible without failed requests.
  */
@@ -66,6 +66,8 @@ const HEADERS = { "x-csrf": "1" };
 interface LoadSession {
   jar: CookieJar;
   clients: autocannon.Client[];
+  /** The `Cookie` header its clients send. */
+  cookie: string;
   /** Every sealed session value the browser held, in order. */
   sealed: string[];
 }
@@ -94,7 +96,13 @@ async function tokenChain(codec: SessionCodec, sealed: readonly string[]): Promi
 
 export async function refreshUnderLoad(settings: RefreshSettings): Promise<RefreshResult> {
   const { web, idp, browsers, connectionsPerSession, seconds, accessTokenTtl, codec, progress } = settings;
-  const sessions: LoadSession[] = browsers.map((browser) => ({ jar: browser.jar(web.origin), clients: [], sealed: [] }));
+  const sessions: LoadSession[] = browsers.map((browser) => ({ jar: browser.jar(web.origin), clients: [], cookie: "", sealed: [] }));
+  const sendCurrentCookies = (session: LoadSession) => {
+    const cookie = session.jar.header(PATH);
+    if (cookie === session.cookie) return;
+    session.cookie = cookie;
+    for (const client of session.clients) client.setHeaders({ ...HEADERS, cookie });
+  };
   sessions.forEach(remember);
   const before = await idpStats(idp);
 
@@ -114,8 +122,7 @@ export async function refreshUnderLoad(settings: RefreshSettings): Promise<Refre
         if (setCookies.length === 0) return;
         session.jar.store(setCookies, PATH);
         remember(session);
-        const cookie = session.jar.header(PATH);
-        for (const sibling of session.clients) sibling.setHeaders({ ...HEADERS, cookie });
+        sendCurrentCookies(session);
       });
     },
   });
@@ -123,11 +130,14 @@ export async function refreshUnderLoad(settings: RefreshSettings): Promise<Refre
   instance.on("response", () => (answered += 1));
   const started = Date.now();
   const ticker = setInterval(() => progress(`${Math.round((Date.now() - started) / 1000)} s of ${seconds} s: ${answered} requests`), 10_000);
+  // A browser stops sending a cookie whose Max-Age has passed (the freshness hint) by itself; so do these clients.
+  const expiry = setInterval(() => sessions.forEach(sendCurrentCookies), 100);
   let result: autocannon.Result;
   try {
     result = await instance;
   } finally {
     clearInterval(ticker);
+    clearInterval(expiry);
   }
 
   // A refresh whose answer was cut off when the load stopped still reaches the browser: the next request

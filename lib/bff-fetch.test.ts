@@ -40,3 +40,45 @@ describe("bffFetch", () => {
     expect(init.cache).toBe("no-store");
   });
 });
+
+describe("bffFetch when the freshness hint outlived the access token", () => {
+  const answer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+  it("retries once, with the same request, and returns the retry's answer", async () => {
+    const calls: RequestInit[] = [];
+    const answers = [answer(401, { error: "refresh_required" }), answer(200, { notes: [] })];
+    vi.stubGlobal("fetch", async (_url: string, init: RequestInit) => {
+      calls.push(init);
+      return answers.shift()!;
+    });
+    const response = await bffFetch("/api/notes", { method: "POST", body: '{"text":"x"}' });
+    expect(response.status).toBe(200);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ method: "POST", body: '{"text":"x"}' });
+    expect(new Headers(calls[1]!.headers).get("x-csrf")).toBe("1");
+  });
+
+  it("does not retry a request whose body was a stream, spent by the first attempt", async () => {
+    let calls = 0;
+    vi.stubGlobal("fetch", async () => {
+      calls += 1;
+      return answer(401, { error: "refresh_required" });
+    });
+    const body = new ReadableStream({ start: (controller) => controller.close() });
+    expect((await bffFetch("/api/notes", { method: "POST", body })).status).toBe(401);
+    expect(calls).toBe(1);
+  });
+
+  it("does not retry a second time, nor any other 401", async () => {
+    for (const body of [{ error: "refresh_required" }, { error: "unauthenticated" }, "not json"]) {
+      let calls = 0;
+      vi.stubGlobal("fetch", async () => {
+        calls += 1;
+        return answer(401, body);
+      });
+      const response = await bffFetch("/api/notes");
+      expect(response.status).toBe(401);
+      expect(calls).toBe(body instanceof Object && body.error === "refresh_required" ? 2 : 1);
+    }
+  });
+});

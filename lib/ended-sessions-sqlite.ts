@@ -1,20 +1,39 @@
 /**
- * The embedded list of ended sessions: a SQLite file that survives restarts and serves one instance (or
- * several processes on one machine sharing the file). Node runtime only.
+ * The embedded list of ended sessions: a SQLite file that survives restarts, answered from memory. It serves
+ * one web process, which owns the file while it runs; several instances share the list through REDIS_URL.
+ * Node runtime only.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { EndedSessions, OneTimeMessage } from "./ended-sessions";
 
-/** Opens (creating its folder) the store's file, or a private in-memory database for `":memory:"`. */
-export function openEndedSessionsFile(file: string): Database.Database {
+/**
+ * Opens (creating its folder) the store's file, or a private in-memory database for `":memory:"`.
+ *
+ * The process keeps the file to itself (exclusive locking mode, the write lock taken here), so the copy of the
+ * list in memory is complete: nothing else can add to the file behind it. A second opener waits `busyTimeoutMs`
+ * for the first to exit (a restart), then fails with a message that says what to do.
+ */
+export function openEndedSessionsFile(file: string, { busyTimeoutMs = 5000 }: { busyTimeoutMs?: number } = {}): Database.Database {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  // WAL lets the readers on every request proceed while a sign-out writes.
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    // Before WAL is entered, so the WAL index lives in this process's heap rather than in shared memory.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec("BEGIN IMMEDIATE; COMMIT");
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown }).code !== "SQLITE_BUSY") throw error;
+    throw new Error(
+      `${file} is in use by another web process. The embedded list of ended sessions serves one process: stop the ` +
+        "other one, give each instance its own DATA_DIR, or share the list through REDIS_URL",
+      { cause: error },
+    );
+  }
   return db;
 }
 
@@ -34,31 +53,78 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
     "INSERT INTO ended_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET until = max(until, excluded.until)",
   );
   const claim = db.prepare<[string, number]>("INSERT INTO seen_logout_tokens (jti, until) VALUES (?, ?) ON CONFLICT DO NOTHING");
-  const find = db.prepare<[string, number], { found: 1 }>("SELECT 1 AS found FROM ended_sessions WHERE sid = ? AND until > ?");
+  const stored = db.prepare<[string], { until: number }>("SELECT until FROM ended_sessions WHERE sid = ?");
   const seconds = () => Math.floor(now() / 1000);
 
+  // Every request asks, and sign-outs are rare: the list is answered from memory, filled from the file once.
+  const ended = new Map<string, number>();
+  for (const { sid, until } of db.prepare<[number], { sid: string; until: number }>("SELECT sid, until FROM ended_sessions WHERE until > ?").all(seconds())) {
+    ended.set(sid, until);
+  }
+  /** Called once the file holds the entry, so memory never lists what the file could lose. */
+  const remember = (sid: string, until: number) => {
+    for (const [key, entryUntil] of ended) if (entryUntil <= seconds()) ended.delete(key);
+    ended.set(sid, until);
+  };
+
   // Writes are rare (one per sign-out), so pruning on each keeps the file small at no noticeable cost.
-  const end = db.transaction((sid: string, until: number) => {
+  const end = db.transaction((sid: string, until: number): number => {
     for (const purge of purges) purge.run(seconds());
     upsert.run(sid, until);
+    return stored.get(sid)!.until;
   });
-  const endOnce = db.transaction((sid: string | undefined, until: number, message: OneTimeMessage): boolean => {
+  const endOnce = db.transaction((sid: string | undefined, until: number, message: OneTimeMessage): number | false | undefined => {
     for (const purge of purges) purge.run(seconds());
     if (claim.run(message.jti, message.until).changes === 0) return false;
-    if (sid !== undefined) upsert.run(sid, until);
-    return true;
+    if (sid === undefined) return undefined;
+    upsert.run(sid, until);
+    return stored.get(sid)!.until;
   });
 
   return {
     async end(sid, until) {
-      end(sid, until);
+      remember(sid, end(sid, until));
     },
     async endOnce(sid, until, message) {
-      return endOnce(sid, until, message);
+      const result = endOnce(sid, until, message);
+      if (result === false) return false;
+      if (sid !== undefined && result !== undefined) remember(sid, result);
+      return true;
     },
     async isEnded(...keys) {
       const at = seconds();
-      return keys.some((key) => find.get(key, at) !== undefined);
+      return keys.some((key) => (ended.get(key) ?? 0) > at);
     },
+  };
+}
+
+export const REOPEN_INTERVAL_MS = 10_000;
+
+/**
+ * The store on `file`, opened on first use. While another process holds the file, every call fails (its callers
+ * report it) and the file is tried again every REOPEN_INTERVAL_MS without waiting on it: only the first attempt
+ * waits `busyTimeoutMs`, for a restart.
+ */
+export function reopeningSqliteStore(file: string, { busyTimeoutMs = 5000, now = Date.now }: { busyTimeoutMs?: number; now?: () => number } = {}): EndedSessions {
+  let store: EndedSessions | undefined;
+  let failure: unknown;
+  let retryAt: number | undefined;
+  const current = (): EndedSessions => {
+    if (store) return store;
+    if (retryAt === undefined || now() >= retryAt) {
+      try {
+        store = createSqliteEndedSessions(openEndedSessionsFile(file, { busyTimeoutMs: retryAt === undefined ? busyTimeoutMs : 0 }));
+        return store;
+      } catch (error) {
+        failure = error;
+        retryAt = now() + REOPEN_INTERVAL_MS;
+      }
+    }
+    throw failure;
+  };
+  return {
+    end: async (sid, until) => current().end(sid, until),
+    endOnce: async (sid, until, message) => current().endOnce(sid, until, message),
+    isEnded: async (...keys) => current().isEnded(...keys),
   };
 }

@@ -12,7 +12,7 @@
 import path from "node:path";
 import { getConfig } from "./config";
 import { connectRedis, createRedisEndedSessions } from "./ended-sessions-redis";
-import { createSqliteEndedSessions, openEndedSessionsFile } from "./ended-sessions-sqlite";
+import { reopeningSqliteStore } from "./ended-sessions-sqlite";
 import type { Session } from "./session";
 
 /** A message that may be acted on once only (a logout token), by its `jti`. */
@@ -48,15 +48,20 @@ export function endedKeys(session: Session): string[] {
   return session.sid ? [endedKey.session(session.id), endedKey.idp(session.sid)] : [endedKey.session(session.id)];
 }
 
-let store: EndedSessions | undefined;
+// Next.js bundles this module into each route that uses it, so module state would be per route. The store is
+// the process's one copy of the list (its SQLite file is opened once, and exclusively), so it lives on globalThis.
+const STORE = Symbol.for("tessera.endedSessions");
+type Registry = { [STORE]?: EndedSessions };
 
 /** Opened on first use, not at import: `next build` loads the routes that use it. */
 export function endedSessions(): EndedSessions {
-  if (!store) {
-    const { redisUrl, dataDir } = getConfig();
-    store = redisUrl
-      ? createRedisEndedSessions(connectRedis(redisUrl))
-      : createSqliteEndedSessions(openEndedSessionsFile(path.join(dataDir, "web", "ended-sessions.sqlite")));
-  }
-  return store;
+  const registry = globalThis as Registry;
+  registry[STORE] ??= openStore();
+  return registry[STORE];
+}
+
+function openStore(): EndedSessions {
+  const { redisUrl, dataDir } = getConfig();
+  if (redisUrl) return createRedisEndedSessions(connectRedis(redisUrl));
+  return reopeningSqliteStore(path.join(dataDir, "web", "ended-sessions.sqlite"));
 }

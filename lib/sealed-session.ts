@@ -33,7 +33,10 @@ export function sessionCodec(): SessionCodec {
 
 export async function readSession(cookies: Iterable<CookieLike>): Promise<Session | null> {
   const sealed = joinChunks(COOKIE_NAMES.session, cookies);
-  if (!sealed) return null;
+  return sealed ? openSession(sealed) : null;
+}
+
+export async function openSession(sealed: string): Promise<Session | null> {
   return parseSession(await sessionCodec().open(sealed));
 }
 

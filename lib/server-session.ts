@@ -3,16 +3,33 @@
  *
  * It only reads: refreshing is the middleware's job, so nothing here ever calls the IdP. Unlike the
  * middleware it can reach the list of ended sessions, so this is where a copy of a signed-out cookie is
- * refused: one indexed look-up (or one Redis round trip) per call.
+ * refused: one indexed look-up (or one Redis round trip) per call. Opened cookies are remembered (see
+ * `opened-sessions.ts`), so a cookie seen before is not decrypted again.
  */
 import { cookies } from "next/headers";
 import { endedKeys, endedSessions, type EndedSessions } from "./ended-sessions";
 import { logError } from "./log";
-import { readSession } from "./sealed-session";
+import { rememberOpenedSessions } from "./opened-sessions";
+import { openSession } from "./sealed-session";
 import type { Session } from "./session";
+import { chunksInHeader, COOKIE_NAMES, joinChunks, type CookieLike } from "./session-cookie";
+
+// One memo for the process, not one per route bundle (see `endedSessions` for why module state is per route).
+const MEMO = Symbol.for("tessera.openedSessions");
+const open = ((globalThis as { [MEMO]?: (sealed: string) => Promise<Session | null> })[MEMO] ??= rememberOpenedSessions(openSession));
 
 export async function getSession(): Promise<Session | null> {
-  return admitSession(await readSession((await cookies()).getAll()), endedSessions);
+  return readAdmitted((await cookies()).getAll());
+}
+
+/** For a route handler, which has the request: its `Cookie` header is read directly. */
+export function getRequestSession(request: Request): Promise<Session | null> {
+  return readAdmitted(chunksInHeader(COOKIE_NAMES.session, request.headers.get("cookie")));
+}
+
+async function readAdmitted(cookies: Iterable<CookieLike>): Promise<Session | null> {
+  const sealed = joinChunks(COOKIE_NAMES.session, cookies);
+  return admitSession(sealed ? await open(sealed) : null, endedSessions);
 }
 
 /**

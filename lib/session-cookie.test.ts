@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHUNK_SIZE, COOKIE_NAMES, chunkCookie, chunkNames, isChunkOf, joinChunks } from "./session-cookie";
+import { CHUNK_SIZE, COOKIE_NAMES, chunkCookie, chunkNames, chunksInHeader, isChunkOf, joinChunks } from "./session-cookie";
 
 const NAME = COOKIE_NAMES.session;
 const cookie = (name: string, value: string) => ({ name, value });
@@ -99,6 +99,41 @@ describe("chunkNames", () => {
 
   it("returns an empty list when there is no such cookie", () => {
     expect(chunkNames(NAME, [cookie("theme", "dark")])).toEqual([]);
+  });
+});
+
+describe("chunksInHeader", () => {
+  const NAME = COOKIE_NAMES.session;
+
+  it("picks the session's cookies and chunks out of a Cookie header, in order, and nothing else", () => {
+    const header = `theme=dark; ${NAME}.1=b%3D; ${NAME}.0=a;${NAME}x=no; ${COOKIE_NAMES.fresh}=1; ${NAME}=whole`;
+    expect(chunksInHeader(NAME, header)).toEqual([
+      { name: `${NAME}.1`, value: "b=" },
+      { name: `${NAME}.0`, value: "a" },
+      { name: NAME, value: "whole" },
+    ]);
+  });
+
+  it("reads exactly as Next.js's request.cookies: last of two by one name, undecodable dropped, names untrimmed", async () => {
+    const { NextRequest } = await import("next/server");
+    for (const header of [
+      `${NAME}=first; ${NAME}=second; ${NAME}.0=%E0%A4%A; novalue; =x`,
+      `\u00a0${NAME}=planted; ${NAME}=real`,
+      ` ${NAME}.0=a;${NAME}.1=b;  ${NAME}.2=c`,
+      `${NAME}.0=a=b; ${NAME}.1=%3D%3D`,
+    ]) {
+      const request = new NextRequest("https://app.example/", { headers: { cookie: header } });
+      const next = request.cookies.getAll();
+      // As a route handler sees it: the header value as the request holds it.
+      const ours = chunksInHeader(NAME, request.headers.get("cookie"));
+      expect(ours, header).toEqual(next.filter((cookie) => isChunkOf(NAME, cookie.name)).map(({ name, value }) => ({ name, value })));
+    }
+    expect(chunksInHeader(NAME, `\u00a0${NAME}=planted; ${NAME}=real`)).toEqual([{ name: NAME, value: "real" }]);
+  });
+
+  it("finds nothing in no header", () => {
+    expect(chunksInHeader(NAME, null)).toEqual([]);
+    expect(chunksInHeader(NAME, "")).toEqual([]);
   });
 });
 

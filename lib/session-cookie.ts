@@ -13,6 +13,7 @@ const PREFIX = "__Host-tessera";
 
 export const COOKIE_NAMES = {
   session: `${PREFIX}-session`,
+  fresh: `${PREFIX}-fresh`,
   callbackUrl: `${PREFIX}-callback-url`,
   csrf: `${PREFIX}-csrf`,
   pkce: `${PREFIX}-pkce`,
@@ -45,6 +46,29 @@ export function joinChunks(name: string, cookies: Iterable<CookieLike>): string 
   // A gap means a chunk went missing (or was never ours): the value cannot be trusted to be whole.
   for (let i = 0; i < chunks.length; i += 1) if (chunks[i] === undefined) return undefined;
   return chunks.join("");
+}
+
+/**
+ * The cookies of a `Cookie` request header that belong to the chunked cookie `name`, read exactly as Next.js's
+ * `request.cookies` reads them (the middleware's view and this one must never differ): pairs split on `; `,
+ * names taken as they are, the last of two by one name kept, a value that does not decode dropped. The other
+ * cookies are not even decoded. For route handlers, which have the request at hand.
+ */
+export function chunksInHeader(name: string, header: string | null): CookieLike[] {
+  if (header === null) return [];
+  const found = new Map<string, string>();
+  for (const pair of header.split(/; */)) {
+    const separator = pair.indexOf("=");
+    if (separator === -1) continue;
+    const cookieName = pair.slice(0, separator);
+    if (!isChunkOf(name, cookieName)) continue;
+    try {
+      found.set(cookieName, decodeURIComponent(pair.slice(separator + 1)));
+    } catch {
+      // Next.js drops it too.
+    }
+  }
+  return [...found].map(([cookieName, value]) => ({ name: cookieName, value }));
 }
 
 /** Whether `cookieName` is the chunked cookie `name` or one of its chunks. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSession, sealSession } from "./sealed-session";
 import type { Session } from "./session";
 import { CHUNK_SIZE, COOKIE_NAMES, type CookieLike } from "./session-cookie";
-import { clearSessionCookies, continueWithSession } from "./session-response";
+import { clearSessionCookies, continueWithSession, withFreshHint } from "./session-response";
 import { sessionFixture } from "./testing/fixtures";
 
 const NAME = COOKIE_NAMES.session;
@@ -35,7 +35,7 @@ interface SetCookie {
 }
 
 /** The response's Set-Cookie headers, parsed: attribute names lower-cased, flags mapped to "". */
-function setCookies(response: Response): SetCookie[] {
+function allSetCookies(response: Response): SetCookie[] {
   return response.headers.getSetCookie().map((header) => {
     const [pair = "", ...attrs] = header.split(";").map((part) => part.trim());
     const eq = pair.indexOf("=");
@@ -48,6 +48,10 @@ function setCookies(response: Response): SetCookie[] {
     return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attributes };
   });
 }
+
+/** The session's cookies: everything but the freshness hint, which has tests of its own below. */
+const setCookies = (response: Response) => allSetCookies(response).filter((c) => c.name !== COOKIE_NAMES.fresh);
+const freshHints = (response: Response) => allSetCookies(response).filter((c) => c.name === COOKIE_NAMES.fresh);
 
 const written = (response: Response) => setCookies(response).filter((c) => c.attributes.get("max-age") !== "0");
 const deleted = (response: Response) =>
@@ -143,9 +147,21 @@ describe("continueWithSession: the browser's cookie", () => {
     }
   });
 
-  it("writes no cookie other than the session's", async () => {
+  it("writes no cookie other than the session's and its freshness hint", async () => {
     const response = await continueWith(request("theme=dark; other=1"), session());
-    for (const cookie of setCookies(response)) expect(cookie.name.startsWith(NAME)).toBe(true);
+    for (const cookie of allSetCookies(response)) expect([NAME, COOKIE_NAMES.fresh]).toContain(cookie.name);
+  });
+
+  it("gives the browser a freshness hint that lapses when the new token is due for refresh", async () => {
+    const next = session();
+    const now = next.refreshAt - 240;
+    const response = await continueWithSession(request(`${COOKIE_NAMES.fresh}=1`), new Headers(), next, now);
+    const [hint, ...others] = freshHints(response);
+    expect(others).toEqual([]);
+    expect(hint?.value).toBe("1");
+    expect(hint?.attributes.get("max-age")).toBe("240");
+    for (const flag of ["secure", "httponly"]) expect(hint?.attributes.has(flag)).toBe(true);
+    expect(hint?.attributes.get("path")).toBe("/");
   });
 
   it("forbids caching the response", async () => {
@@ -221,7 +237,26 @@ describe("continueWithSession: the request passed on", () => {
   });
 });
 
+describe("withFreshHint", () => {
+  it("gives the hint to a browser that came without one", () => {
+    const next = session();
+    const response = withFreshHint(request(`${NAME}=w`), new Response(null), next, next.refreshAt - 100);
+    expect(freshHints(response).map((c) => [c.value, c.attributes.get("max-age")])).toEqual([["1", "100"]]);
+  });
+
+  it("writes nothing when the browser has the hint already", () => {
+    const next = session();
+    const response = withFreshHint(request(`${NAME}=w; ${COOKIE_NAMES.fresh}=1`), new Response(null), next, next.refreshAt - 100);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
 describe("clearSessionCookies", () => {
+  it("takes the freshness hint away with the session", () => {
+    const response = clearSessionCookies(request(`${NAME}=w; ${COOKIE_NAMES.fresh}=1`), new Response(null));
+    expect(freshHints(response).map((c) => c.attributes.get("max-age"))).toEqual(["0"]);
+  });
+
   it("deletes every session cookie and chunk the request carried", () => {
     const response = clearSessionCookies(request(`${NAME}=w; ${NAME}.0=a; ${NAME}.1=b; theme=dark`), new Response(null));
     expect(deleted(response).sort()).toEqual([NAME, `${NAME}.0`, `${NAME}.1`].sort());

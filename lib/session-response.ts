@@ -2,9 +2,10 @@
  * How the middleware hands a changed session on: to the browser (Set-Cookie) and, in the same
  * request, to the Server Components, route handlers and Server Actions behind it (the request's
  * `cookie` header is rewritten), so they read the new tokens and never refresh again themselves.
- * Edge-safe.
+ * The freshness hint (see `fresh-hint.ts`) travels with the session. Edge-safe.
  */
 import { NextResponse, type NextRequest } from "next/server";
+import { CLEAR_FRESH_HINT, freshHintCookie } from "./fresh-hint";
 import { sealSession } from "./sealed-session";
 import type { Session } from "./session";
 import { chunkCookie, chunkNames, COOKIE_NAMES, isChunkOf, type CookieLike } from "./session-cookie";
@@ -20,7 +21,12 @@ function cookieHeader(cookies: CookieLike[]): string {
  * Continue the request with `session` in place of the one it carried, and store it in the browser.
  * `headers` are the request headers the app behind will see; their `cookie` is rewritten.
  */
-export async function continueWithSession(request: NextRequest, headers: Headers, session: Session): Promise<NextResponse> {
+export async function continueWithSession(
+  request: NextRequest,
+  headers: Headers,
+  session: Session,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): Promise<NextResponse> {
   const existing = request.cookies.getAll();
   const { set, clear } = chunkCookie(COOKIE_NAMES.session, await sealSession(session), existing);
   const others = existing.filter((cookie) => !isChunkOf(COOKIE_NAMES.session, cookie.name));
@@ -31,13 +37,21 @@ export async function continueWithSession(request: NextRequest, headers: Headers
   const expires = new Date(session.expiresAt * 1000);
   for (const cookie of set) response.cookies.set(cookie.name, cookie.value, { ...COOKIE_OPTIONS, expires });
   for (const name of clear) response.cookies.set(name, "", { ...COOKIE_OPTIONS, maxAge: 0 });
+  response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
   return response;
 }
 
-/** Delete every session cookie chunk the browser sent. */
+/** Give the browser the freshness hint for `session` if it came without one; the response is otherwise untouched. */
+export function withFreshHint<R extends Response>(request: NextRequest, response: R, session: Session, nowSeconds: number): R {
+  if (!request.cookies.has(COOKIE_NAMES.fresh)) response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
+  return response;
+}
+
+/** Delete every session cookie chunk the browser sent, and the freshness hint. */
 export function clearSessionCookies<R extends Response>(request: NextRequest, response: R): R {
   for (const name of chunkNames(COOKIE_NAMES.session, request.cookies.getAll())) {
     response.headers.append("set-cookie", `${name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`);
   }
+  if (request.cookies.has(COOKIE_NAMES.fresh)) response.headers.append("set-cookie", CLEAR_FRESH_HINT);
   return response;
 }

@@ -1,7 +1,8 @@
 /**
  * The user's notes: listed and created by the API, on the user's behalf.
  */
+import type { NextRequest } from "next/server";
 import { forwardWithSession } from "@/lib/session-proxy";
 
-export const GET = (request: Request) => forwardWithSession(request, "/notes");
-export const POST = (request: Request) => forwardWithSession(request, "/notes");
+export const GET = (request: NextRequest) => forwardWithSession(request, "/notes");
+export const POST = (request: NextRequest) => forwardWithSession(request, "/notes");

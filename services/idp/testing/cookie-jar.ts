@@ -5,10 +5,14 @@
 interface StoredCookie {
   value: string;
   path: string;
+  /** Epoch milliseconds; none for a cookie that lives as long as the jar. */
+  expiresAt?: number;
 }
 
 export class CookieJar {
   private readonly cookies = new Map<string, StoredCookie>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** Applies `Set-Cookie` header values received for `requestPath`. */
   store(setCookies: readonly string[], requestPath: string): void {
@@ -19,22 +23,27 @@ export class CookieJar {
       const name = pair.slice(0, separator);
       const value = pair.slice(separator + 1);
       let path = requestPath.replace(/\/[^/]*$/, "") || "/";
-      let expired = value === "";
+      let expires: number | undefined;
+      let maxAge: number | undefined;
       for (const attribute of attributes) {
         const [key = "", attributeValue = ""] = attribute.split("=");
         const lower = key.toLowerCase();
         if (lower === "path") path = attributeValue;
-        if (lower === "expires" && Date.parse(attributeValue) <= Date.now()) expired = true;
-        if (lower === "max-age" && Number(attributeValue) <= 0) expired = true;
+        if (lower === "expires") expires = Date.parse(attributeValue);
+        if (lower === "max-age") maxAge = Number(attributeValue);
       }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, { value, path });
+      // Max-Age wins over Expires (RFC 6265 section 5.3).
+      const expiresAt = maxAge !== undefined ? this.now() + maxAge * 1000 : expires;
+      if (value === "" || (expiresAt !== undefined && expiresAt <= this.now())) this.cookies.delete(name);
+      else this.cookies.set(name, { value, path, expiresAt });
     }
   }
 
   /** The cookies that apply to a request for `pathname`. */
   list(pathname = "/"): { name: string; value: string }[] {
-    return [...this.cookies.entries()].filter(([, cookie]) => pathMatches(pathname, cookie.path)).map(([name, { value }]) => ({ name, value }));
+    return this.live()
+      .filter(([, cookie]) => pathMatches(pathname, cookie.path))
+      .map(([name, { value }]) => ({ name, value }));
   }
 
   /** The `Cookie` header for a request to `pathname` (empty when nothing applies). */
@@ -45,7 +54,12 @@ export class CookieJar {
   }
 
   names(): string[] {
-    return [...this.cookies.keys()];
+    return this.live().map(([name]) => name);
+  }
+
+  private live(): [string, StoredCookie][] {
+    const now = this.now();
+    return [...this.cookies.entries()].filter(([, { expiresAt }]) => expiresAt === undefined || expiresAt > now);
   }
 }
 

@@ -2,12 +2,13 @@
  * Deletes one of the user's notes. The id must look like one the API issues, so nothing but a plain
  * id segment (no `..`, slashes or encoded tricks) ever reaches the upstream URL.
  */
+import type { NextRequest } from "next/server";
 import { jsonError } from "@/lib/json-response";
 import { forwardWithSession } from "@/lib/session-proxy";
 
 const NOTE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-export async function DELETE(request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
+export async function DELETE(request: NextRequest, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await params;
   if (!NOTE_ID.test(id)) return jsonError(404, "not_found", "No such note.");
   return forwardWithSession(request, `/notes/${id}`);

@@ -1,0 +1,31 @@
+/**
+ * The freshness hint: a cookie, `__Host-tessera-fresh=1`, that the browser keeps exactly as long as the session's
+ * access token needs no refresh (its `Max-Age` ends at `refreshAt`, or at the session's end if sooner).
+ *
+ * The middleware's matcher runs it for a data request only when the hint is missing, so a data request with a
+ * current token goes straight to its route handler, which reads the session itself (see `data-request.ts`); once
+ * the hint lapses, the next request passes through the middleware, which refreshes and sets a new hint. Pages
+ * always pass through the middleware. The hint holds nothing secret and proves nothing: a hint without a usable
+ * session gets what the middleware would have given, and one that outlived its token is dropped (see
+ * `data-request.ts`). Edge-safe and pure: the clock is a parameter.
+ */
+import type { Session } from "./session";
+import { COOKIE_NAMES } from "./session-cookie";
+
+/** The `error` of a data route's 401 when a hint outlived its access token: the hint is gone, retry once. */
+export const REFRESH_REQUIRED = "refresh_required";
+
+const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
+
+/** Whole seconds the hint may live for `session` from `nowSeconds`: never past the moment a refresh is due. */
+export function freshHintMaxAge(session: Pick<Session, "refreshAt" | "expiresAt">, nowSeconds: number): number {
+  return Math.max(0, Math.floor(Math.min(session.refreshAt, session.expiresAt) - nowSeconds));
+}
+
+/** The `Set-Cookie` value that gives the browser the hint for `session`, or takes it away when there is none to give. */
+export function freshHintCookie(session: Pick<Session, "refreshAt" | "expiresAt">, nowSeconds: number): string {
+  const maxAge = freshHintMaxAge(session, nowSeconds);
+  return maxAge > 0 ? `${COOKIE_NAMES.fresh}=1; Max-Age=${maxAge}; ${ATTRIBUTES}` : CLEAR_FRESH_HINT;
+}
+
+export const CLEAR_FRESH_HINT = `${COOKIE_NAMES.fresh}=; Max-Age=0; ${ATTRIBUTES}`;
