@@ -10,8 +10,9 @@ import type { Sizes } from "./sizes";
 export interface RatioResult extends Comparison {
   name: string;
   baseline: string;
-  target: number;
-  pass: boolean;
+  /** None for a row that explains another rather than meets a target. */
+  target?: number;
+  pass?: boolean;
 }
 
 export interface Report {
@@ -79,8 +80,8 @@ export function toMarkdown(report: Report): string {
         ms(x.b.p50),
         ms(x.b.p99),
         x.ratio.toFixed(2),
-        `≥ ${x.target}`,
-        verdict(x.pass),
+        x.target === undefined ? "—" : `≥ ${x.target}`,
+        x.pass === undefined ? "context" : verdict(x.pass),
       ]),
     ),
     "",
