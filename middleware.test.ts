@@ -141,6 +141,15 @@ describe("the freshness hint", () => {
     }
   });
 
+  it("lets a page through without opening the session while the browser holds it: the page reads the session itself", async () => {
+    const middleware = await middlewareWith(env);
+    const cookie = `${NAME}=not-a-session; ${COOKIE_NAMES.fresh}=1`;
+    const response = await middleware(new NextRequest("https://app.example/dashboard", { headers: { cookie } }));
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get("content-security-policy")).toContain("nonce-");
+  });
+
   it("is not written again to a browser that has it", async () => {
     const middleware = await middlewareWith(env);
     const cookie = `${NAME}=${await sealWith(NEWEST, session())}; ${COOKIE_NAMES.fresh}=1`;

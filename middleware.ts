@@ -8,8 +8,9 @@
  *
  * 1. Pages: a fresh CSP nonce for this response (Next.js reads it from the request's CSP header).
  * 2. `/api/*`: the anti-forgery check (403 JSON, never a redirect).
- * 3. Signed-in area and data routes: read the session. None (or unreadable, which is cleared): pages go
- *    straight to sign-in, data requests get 401 JSON.
+ * 3. Signed-in area and data routes: with the freshness hint, nothing more (the page reads the session
+ *    itself). Without it, read the session. None (or unreadable, which is cleared): pages go straight to
+ *    sign-in, data requests get 401 JSON.
  * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request;
  *    give the browser the freshness hint whenever the token is current.
  * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP keeps
@@ -54,6 +55,9 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     if (!csrf.ok) return forgeryRefused(csrf.reason);
   }
   if (!isGuarded(pathname)) return NextResponse.next({ request: { headers } });
+  // The freshness hint says the token is current: there is nothing to refresh, and the page's own read of the
+  // session (`getSession`, which also consults the list of ended sessions) decides the rest.
+  if (request.cookies.has(COOKIE_NAMES.fresh)) return NextResponse.next({ request: { headers } });
 
   const session = await readSession(request.cookies.getAll());
   if (!session) {
@@ -65,7 +69,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   const result = await keepSessionFresh(session);
   switch (result.kind) {
     case "fresh":
-      return withFreshHint(request, NextResponse.next({ request: { headers } }), session, Math.floor(Date.now() / 1000));
+      return withFreshHint(request, NextResponse.next({ request: { headers } }), session, Date.now() / 1000);
     case "refreshed":
       return continueWithSession(request, headers, result.session);
     case "degraded":

@@ -12,6 +12,10 @@ describe("freshHintMaxAge", () => {
     expect(freshHintMaxAge({ refreshAt: T0 + 240, expiresAt: T0 + 100 }, T0)).toBe(100);
   });
 
+  it("counts from the exact time: a second already begun is not given again", () => {
+    expect(freshHintMaxAge({ refreshAt: T0 + 6, expiresAt: T0 + 100 }, T0 + 0.9)).toBe(5);
+  });
+
   it("never outlives the moment a refresh is due, and is none once it has come", () => {
     expect(freshHintMaxAge({ refreshAt: T0 + 10.5, expiresAt: T0 + 100 }, T0)).toBe(10);
     expect(freshHintMaxAge({ refreshAt: T0, expiresAt: T0 + 100 }, T0)).toBe(0);

@@ -5,8 +5,9 @@
  * The middleware's matcher runs it for a data request only when the hint is missing, so a data request with a
  * current token goes straight to its route handler, which reads the session itself (see `data-request.ts`); once
  * the hint lapses, the next request passes through the middleware, which refreshes and sets a new hint. Pages
- * always pass through the middleware. The hint holds nothing secret and proves nothing: a hint without a usable
- * session gets what the middleware would have given, and one that outlived its token is dropped (see
+ * always pass through the middleware (for their CSP nonce), which leaves reading the session to the page while
+ * the hint is there. The hint holds nothing secret and proves nothing: a hint without a usable session gets what
+ * the middleware would have given (sign-in, or 401), and one that outlived its token is dropped (see
  * `data-request.ts`). Edge-safe and pure: the clock is a parameter.
  */
 import type { Session } from "./session";
@@ -17,7 +18,10 @@ export const REFRESH_REQUIRED = "refresh_required";
 
 const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
 
-/** Whole seconds the hint may live for `session` from `nowSeconds`: never past the moment a refresh is due. */
+/**
+ * Whole seconds the hint may live for `session` from `nowSeconds`: never past the moment a refresh is due.
+ * `nowSeconds` is the exact time, fraction included: rounded down, it would let the hint outlive that moment.
+ */
 export function freshHintMaxAge(session: Pick<Session, "refreshAt" | "expiresAt">, nowSeconds: number): number {
   return Math.max(0, Math.floor(Math.min(session.refreshAt, session.expiresAt) - nowSeconds));
 }

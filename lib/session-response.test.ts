@@ -244,6 +244,11 @@ describe("withFreshHint", () => {
     expect(freshHints(response).map((c) => [c.value, c.attributes.get("max-age")])).toEqual([["1", "100"]]);
   });
 
+  it("writes nothing when less than a second is left before the refresh is due", () => {
+    const next = session();
+    expect(withFreshHint(request(`${NAME}=w`), new Response(null), next, next.refreshAt - 0.5).headers.getSetCookie()).toEqual([]);
+  });
+
   it("writes nothing when the browser has the hint already", () => {
     const next = session();
     const response = withFreshHint(request(`${NAME}=w; ${COOKIE_NAMES.fresh}=1`), new Response(null), next, next.refreshAt - 100);

@@ -5,7 +5,7 @@
  * The freshness hint (see `fresh-hint.ts`) travels with the session. Edge-safe.
  */
 import { NextResponse, type NextRequest } from "next/server";
-import { CLEAR_FRESH_HINT, freshHintCookie } from "./fresh-hint";
+import { CLEAR_FRESH_HINT, freshHintCookie, freshHintMaxAge } from "./fresh-hint";
 import { sealSession } from "./sealed-session";
 import type { Session } from "./session";
 import { chunkCookie, chunkNames, COOKIE_NAMES, isChunkOf, type CookieLike } from "./session-cookie";
@@ -25,7 +25,7 @@ export async function continueWithSession(
   request: NextRequest,
   headers: Headers,
   session: Session,
-  nowSeconds: number = Math.floor(Date.now() / 1000),
+  nowSeconds: number = Date.now() / 1000,
 ): Promise<NextResponse> {
   const existing = request.cookies.getAll();
   const { set, clear } = chunkCookie(COOKIE_NAMES.session, await sealSession(session), existing);
@@ -41,9 +41,14 @@ export async function continueWithSession(
   return response;
 }
 
-/** Give the browser the freshness hint for `session` if it came without one; the response is otherwise untouched. */
+/**
+ * Give the browser the freshness hint for `session` if it came without one, unless less than a second is left
+ * before the refresh is due; the response is otherwise untouched.
+ */
 export function withFreshHint<R extends Response>(request: NextRequest, response: R, session: Session, nowSeconds: number): R {
-  if (!request.cookies.has(COOKIE_NAMES.fresh)) response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
+  if (!request.cookies.has(COOKIE_NAMES.fresh) && freshHintMaxAge(session, nowSeconds) > 0) {
+    response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
+  }
   return response;
 }
 
