@@ -3,7 +3,7 @@
  *
  * It only reads: refreshing is the middleware's job, so nothing here ever calls the IdP. Unlike the
  * middleware it can reach the list of ended sessions, so this is where a copy of a signed-out cookie is
- * refused: one indexed look-up (or one Redis round trip) per call. Opened cookies are remembered (see
+ * refused: one look-up in memory (or one Redis round trip) per call. Opened cookies are remembered (see
  * `opened-sessions.ts`), so a cookie seen before is not decrypted again.
  */
 import { cookies } from "next/headers";
