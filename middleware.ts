@@ -19,8 +19,8 @@
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/config";
-import { checkCsrf } from "@/lib/csrf";
-import { forgeryRefused, json, jsonError, unauthenticated } from "@/lib/json-response";
+import { refuseForgery } from "@/lib/csrf";
+import { json, jsonError, unauthenticated } from "@/lib/json-response";
 import { logError, logInfo } from "@/lib/log";
 import { readSession } from "@/lib/sealed-session";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
@@ -50,10 +50,8 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   const { pathname } = request.nextUrl;
   const wantsJson = isDataRequest(request);
 
-  if (isDataRoute(pathname)) {
-    const csrf = checkCsrf(request.method, request.headers, getConfig().authUrl.origin);
-    if (!csrf.ok) return forgeryRefused(csrf.reason);
-  }
+  const forged = isDataRoute(pathname) ? refuseForgery(request, getConfig().authUrl.origin) : undefined;
+  if (forged) return forged;
   if (!isGuarded(pathname)) return NextResponse.next({ request: { headers } });
   // The freshness hint says the token is current: there is nothing to refresh, and the page's own read of the
   // session (`getSession`, which also consults the list of ended sessions) decides the rest.

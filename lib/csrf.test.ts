@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CSRF_HEADER, CSRF_HEADER_VALUE, checkCsrf, isSameOrigin } from "./csrf";
+import { CSRF_HEADER, CSRF_HEADER_VALUE, checkCsrf, isSameOrigin, refuseForgery } from "./csrf";
 
 const APP = "https://app.example";
 const csrf = { [CSRF_HEADER]: CSRF_HEADER_VALUE };
@@ -82,5 +82,17 @@ describe("isSameOrigin", () => {
 
   it("refuses a request with neither header", () => {
     expect(isSameOrigin(new Headers(), APP)).toBe(false);
+  });
+});
+
+describe("refuseForgery", () => {
+  const APP = "https://app.example";
+
+  it("lets a request with the proof through, and answers one without it with 403 JSON naming the reason", async () => {
+    expect(refuseForgery(new Request(`${APP}/api/notes`, { headers: { [CSRF_HEADER]: CSRF_HEADER_VALUE } }), APP)).toBeUndefined();
+    const refused = refuseForgery(new Request(`${APP}/api/notes`, { method: "POST", headers: { [CSRF_HEADER]: CSRF_HEADER_VALUE, origin: "https://evil.example" } }), APP);
+    expect(refused?.status).toBe(403);
+    expect(refused?.headers.get("cache-control")).toBe("no-store");
+    expect(await refused?.json()).toMatchObject({ error: "cross_origin" });
   });
 });

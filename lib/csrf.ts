@@ -6,6 +6,7 @@
  * carry a same-origin `Origin` (or `Sec-Fetch-Site: same-origin`), a second, independent proof.
  * Pure and edge-safe.
  */
+import { jsonError } from "./json-response";
 
 export const CSRF_HEADER = "x-csrf";
 export const CSRF_HEADER_VALUE = "1";
@@ -25,4 +26,10 @@ export function isSameOrigin(headers: Headers, appOrigin: string): boolean {
   const origin = headers.get("origin");
   if (origin !== null) return origin === appOrigin;
   return headers.get("sec-fetch-site") === "same-origin";
+}
+
+/** The rule as every data route applies it: 403 JSON, or `undefined` when the proof is there. */
+export function refuseForgery(request: Request, appOrigin: string): Response | undefined {
+  const verdict = checkCsrf(request.method, request.headers, appOrigin);
+  return verdict.ok ? undefined : jsonError(403, verdict.reason, "This request is missing its anti-forgery proof.");
 }

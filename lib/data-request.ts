@@ -13,26 +13,20 @@
  */
 import type { NextRequest } from "next/server";
 import { getConfig } from "./config";
-import { checkCsrf } from "./csrf";
+import { refuseForgery } from "./csrf";
 import { CLEAR_FRESH_HINT, REFRESH_REQUIRED } from "./fresh-hint";
-import { forgeryRefused, json, unauthenticated } from "./json-response";
+import { json, unauthenticated } from "./json-response";
 import { freshness } from "./refresh-policy";
 import { getRequestSession } from "./server-session";
 import type { Session } from "./session";
 import { clearSessionCookies } from "./session-response";
-
-/** Step 1 alone, for a data route that needs no session: 403 JSON, or `undefined` when the proof is there. */
-export function refuseForgery(request: Request): Response | undefined {
-  const csrf = checkCsrf(request.method, request.headers, getConfig().authUrl.origin);
-  return csrf.ok ? undefined : forgeryRefused(csrf.reason);
-}
 
 export async function sessionForDataRequest(
   request: NextRequest,
   readSession: () => Promise<Session | null> = () => getRequestSession(request),
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): Promise<Session | Response> {
-  const forged = refuseForgery(request);
+  const forged = refuseForgery(request, getConfig().authUrl.origin);
   if (forged) return forged;
   const session = await readSession();
   if (!session) return clearSessionCookies(request, unauthenticated());

@@ -14,5 +14,3 @@ export function jsonError(status: number, error: string, message: string): Respo
 }
 
 export const unauthenticated = (): Response => jsonError(401, "unauthenticated", "Sign in to continue.");
-
-export const forgeryRefused = (reason: string): Response => jsonError(403, reason, "This request is missing its anti-forgery proof.");
