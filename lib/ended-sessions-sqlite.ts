@@ -49,11 +49,11 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
     ) WITHOUT ROWID;
   `);
   const purges = ["ended_sessions", "seen_logout_tokens"].map((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE until <= ?`));
-  const upsert = db.prepare<[string, number]>(
-    "INSERT INTO ended_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET until = max(until, excluded.until)",
+  const upsert = db.prepare<[string, number], { until: number }>(
+    `INSERT INTO ended_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET until = max(until, excluded.until)
+     RETURNING until`,
   );
   const claim = db.prepare<[string, number]>("INSERT INTO seen_logout_tokens (jti, until) VALUES (?, ?) ON CONFLICT DO NOTHING");
-  const stored = db.prepare<[string], { until: number }>("SELECT until FROM ended_sessions WHERE sid = ?");
   const seconds = () => Math.floor(now() / 1000);
 
   // Every request asks, and sign-outs are rare: the list is answered from memory, filled from the file once.
@@ -68,17 +68,15 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
   };
 
   // Writes are rare (one per sign-out), so pruning on each keeps the file small at no noticeable cost.
+  // Each write returns the entry as stored, merged with what was there, for the copy in memory.
   const end = db.transaction((sid: string, until: number): number => {
     for (const purge of purges) purge.run(seconds());
-    upsert.run(sid, until);
-    return stored.get(sid)!.until;
+    return upsert.get(sid, until)!.until;
   });
-  const endOnce = db.transaction((sid: string | undefined, until: number, message: OneTimeMessage): number | false | undefined => {
+  const endOnce = db.transaction((sid: string | undefined, until: number, message: OneTimeMessage) => {
     for (const purge of purges) purge.run(seconds());
-    if (claim.run(message.jti, message.until).changes === 0) return false;
-    if (sid === undefined) return undefined;
-    upsert.run(sid, until);
-    return stored.get(sid)!.until;
+    if (claim.run(message.jti, message.until).changes === 0) return { firstUse: false };
+    return { firstUse: true, stored: sid === undefined ? undefined : upsert.get(sid, until)!.until };
   });
 
   return {
@@ -86,10 +84,9 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
       remember(sid, end(sid, until));
     },
     async endOnce(sid, until, message) {
-      const result = endOnce(sid, until, message);
-      if (result === false) return false;
-      if (sid !== undefined && result !== undefined) remember(sid, result);
-      return true;
+      const { firstUse, stored } = endOnce(sid, until, message);
+      if (sid !== undefined && stored !== undefined) remember(sid, stored);
+      return firstUse;
     },
     async isEnded(...keys) {
       const at = seconds();
