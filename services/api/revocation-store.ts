@@ -40,6 +40,9 @@ export interface RevocationStore {
    * was seen before. A failure records nothing either, so the sender may retry.
    */
   revokeOnce(revocation: Revocation, message: OneTimeMessage): Promise<boolean>;
-  /** One look-up for all the entries that could cover the token. */
-  isRevoked(token: RevocationQuery): Promise<boolean>;
+  /**
+   * One look-up for all the entries that could cover the token. A store that holds the list in memory answers at
+   * once rather than with a promise, which spares every authenticated request a turn of the microtask queue.
+   */
+  isRevoked(token: RevocationQuery): boolean | Promise<boolean>;
 }

@@ -89,7 +89,7 @@ export function createSqliteRevocationStore(db: SqliteDatabase, now: () => numbe
       remember(revocation, stored);
       return true;
     },
-    async isRevoked(token) {
+    isRevoked(token) {
       return index.covers(token, seconds());
     },
   };

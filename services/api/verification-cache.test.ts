@@ -33,7 +33,7 @@ describe("createVerificationCache", () => {
     const cached = createVerificationCache(verify, { now: () => clock });
     await cached("a");
     clock = (T0 + 59) * 1000;
-    await expect(cached("a")).resolves.toBeDefined();
+    expect(cached("a")).toEqual(verified("a", T0 + 60));
     clock = (T0 + 60) * 1000;
     await expect(cached("a")).rejects.toMatchObject({ code: "expired" });
     expect(verify).toHaveBeenCalledTimes(2);
@@ -49,7 +49,14 @@ describe("createVerificationCache", () => {
     await expect(cached("a")).resolves.toEqual(verified("a"));
   });
 
-  it("keeps at most maxEntries, dropping the least recently used", async () => {
+  it("answers a hit at once, not with a promise", async () => {
+    const cached = createVerificationCache(stubVerifier(), { now: () => T0 * 1000 });
+    expect(cached("a")).toBeInstanceOf(Promise);
+    await cached("a");
+    expect(cached("a")).toEqual(verified("a"));
+  });
+
+  it("keeps at most maxEntries, dropping the entry stored first however recently it was used", async () => {
     const verify = stubVerifier();
     const cached = createVerificationCache(verify, { maxEntries: 2, now: () => T0 * 1000 });
     await cached("a");
@@ -57,11 +64,28 @@ describe("createVerificationCache", () => {
     await cached("a");
     await cached("c");
     verify.mockClear();
-    await cached("a");
+    await cached("b");
     await cached("c");
     expect(verify).not.toHaveBeenCalled();
+    await cached("a");
+    expect(verify.mock.calls).toEqual([["a"]]);
+  });
+
+  it("forgets an entry whose token has expired, so it does not take a place", async () => {
+    let clock = T0 * 1000;
+    const verify = vi
+      .fn<(token: string) => Promise<AccessToken>>()
+      .mockImplementation(async (token) => verified(token, token === "short" ? T0 + 10 : T0 + 300));
+    const cached = createVerificationCache(verify, { maxEntries: 2, now: () => clock });
     await cached("b");
-    expect(verify.mock.calls).toEqual([["b"]]);
+    await cached("short");
+    clock = (T0 + 10) * 1000;
+    verify.mockRejectedValueOnce(new TokenError("expired", "exp passed"));
+    await expect(cached("short")).rejects.toMatchObject({ code: "expired" });
+    await cached("c");
+    verify.mockClear();
+    await cached("b");
+    expect(verify).not.toHaveBeenCalled();
   });
 });
 
