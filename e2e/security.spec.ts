@@ -12,6 +12,7 @@ import {
   BFF_HEADERS,
   cookieHeaderFor,
   expectAuthCookieAttributes,
+  FRESH_COOKIE,
   isDeletion,
   rawRequest,
   serverLog,
@@ -27,9 +28,9 @@ import {
 } from "./support";
 
 /** One sign-in's cookies, which its callback deletes. */
-const TRANSACTION_COOKIES = ["pkce", "state", "nonce"].map((name) => `${AUTH_COOKIE_PREFIX}${name}`);
-/** Every cookie Auth.js writes during a sign-in. */
-const AUTH_JS_COOKIES = [...TRANSACTION_COOKIES, ...["callback-url", "csrf", "session"].map((name) => `${AUTH_COOKIE_PREFIX}${name}`)];
+const TRANSACTION_COOKIES = ["pkce", "state", "nonce", "callback-url", "csrf"].map((name) => `${AUTH_COOKIE_PREFIX}${name}`);
+/** Every cookie written during a sign-in. */
+const SIGN_IN_COOKIES = [...TRANSACTION_COOKIES, SESSION_COOKIE, FRESH_COOKIE];
 
 test.describe("auth cookies", () => {
   test("sign-in's transaction cookies and the session cookie are __Host-, Secure, HttpOnly, Path=/, Lax; their responses no-store", async ({ page }) => {
@@ -39,6 +40,8 @@ test.describe("auth cookies", () => {
     const started = setCookies(login.headersArray());
     expect(started.map((cookie) => cookie.name)).toEqual(expect.arrayContaining(TRANSACTION_COOKIES));
     for (const cookie of started) expectAuthCookieAttributes(cookie);
+    // An abandoned sign-in leaves nothing behind for long.
+    for (const cookie of started) expect(cookie.attributes.get("max-age"), cookie.name).toBe("900");
 
     const callback = page.waitForResponse((response) => response.url().startsWith(`${E2E.web}/auth/callback/oidc?`));
     await page.goto("/auth/login?returnTo=/dashboard");
@@ -52,8 +55,11 @@ test.describe("auth cookies", () => {
     // The transaction is over: its cookies are deleted, with the attributes a __Host- deletion needs.
     expect(written.filter(isDeletion).map((cookie) => cookie.name)).toEqual(expect.arrayContaining(TRANSACTION_COOKIES));
     for (const cookie of written) expectAuthCookieAttributes(cookie);
-    expect(new Set([...started, ...written].map((cookie) => cookie.name))).toEqual(new Set(AUTH_JS_COOKIES));
+    expect(new Set([...started, ...written].map((cookie) => cookie.name))).toEqual(new Set(SIGN_IN_COOKIES));
     await expect(page).toHaveURL(`${E2E.web}/dashboard`);
+    // What every later request carries: the session and its freshness hint, nothing of the sign-in.
+    const held = (await page.context().cookies(E2E.web)).map((cookie) => cookie.name).filter((name) => name.startsWith(AUTH_COOKIE_PREFIX));
+    expect(held.sort()).toEqual([FRESH_COOKIE, SESSION_COOKIE].sort());
   });
 
   test("a silent refresh rewrites the session cookie with the same attributes, on a no-store response", async ({ page }) => {

@@ -101,6 +101,8 @@ export async function waitUntil(page: Page, epochMs: number): Promise<void> {
 /** Every auth cookie's name starts with this; the browser then insists on Secure, Path=/ and no Domain. */
 export const AUTH_COOKIE_PREFIX = "__Host-tessera-";
 export const SESSION_COOKIE = `${AUTH_COOKIE_PREFIX}session`;
+/** The freshness hint: present while the access token needs no refresh. */
+export const FRESH_COOKIE = `${AUTH_COOKIE_PREFIX}fresh`;
 
 export interface SetCookie {
   name: string;

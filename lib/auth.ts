@@ -30,6 +30,9 @@ function buildAuthConfig(): NextAuthConfig {
 
   /** `__Host-` cookies: Secure, Path=/, no Domain. Lax, not Strict: the IdP's redirect back is a cross-site navigation. */
   const cookieOptions = { httpOnly: true, sameSite: "lax", path: "/", secure: true } as const;
+  // A sign-in has this long to come back; the callback deletes all of these (see sign-in-transaction.ts), and an
+  // abandoned sign-in's go by themselves.
+  const signInOptions = { ...cookieOptions, maxAge: 15 * 60 };
 
   const provider: OIDCConfig<Record<string, unknown>> = {
     id: "oidc",
@@ -53,11 +56,11 @@ function buildAuthConfig(): NextAuthConfig {
     session: { strategy: "jwt", maxAge: config.sessionMaxAge },
     cookies: {
       sessionToken: { name: COOKIE_NAMES.session, options: cookieOptions },
-      callbackUrl: { name: COOKIE_NAMES.callbackUrl, options: cookieOptions },
-      csrfToken: { name: COOKIE_NAMES.csrf, options: cookieOptions },
-      pkceCodeVerifier: { name: COOKIE_NAMES.pkce, options: { ...cookieOptions, maxAge: 15 * 60 } },
-      state: { name: COOKIE_NAMES.state, options: { ...cookieOptions, maxAge: 15 * 60 } },
-      nonce: { name: COOKIE_NAMES.nonce, options: cookieOptions },
+      callbackUrl: { name: COOKIE_NAMES.callbackUrl, options: signInOptions },
+      csrfToken: { name: COOKIE_NAMES.csrf, options: signInOptions },
+      pkceCodeVerifier: { name: COOKIE_NAMES.pkce, options: signInOptions },
+      state: { name: COOKIE_NAMES.state, options: signInOptions },
+      nonce: { name: COOKIE_NAMES.nonce, options: signInOptions },
     },
     jwt: {
       encode: ({ token }) => sealSession(token as unknown as Session),

@@ -11,12 +11,10 @@
  * `data-request.ts`). Edge-safe and pure: the clock is a parameter.
  */
 import type { Session } from "./session";
-import { COOKIE_NAMES } from "./session-cookie";
+import { COOKIE_ATTRIBUTES, COOKIE_NAMES, cookieDeletion } from "./session-cookie";
 
 /** The `error` of a data route's 401 when a hint outlived its access token: the hint is gone, retry once. */
 export const REFRESH_REQUIRED = "refresh_required";
-
-const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
 
 /**
  * Whole seconds the hint may live for `session` from `nowSeconds`: never past the moment a refresh is due.
@@ -29,7 +27,7 @@ export function freshHintMaxAge(session: Pick<Session, "refreshAt" | "expiresAt"
 /** The `Set-Cookie` value that gives the browser the hint for `session`, or takes it away when there is none to give. */
 export function freshHintCookie(session: Pick<Session, "refreshAt" | "expiresAt">, nowSeconds: number): string {
   const maxAge = freshHintMaxAge(session, nowSeconds);
-  return maxAge > 0 ? `${COOKIE_NAMES.fresh}=1; Max-Age=${maxAge}; ${ATTRIBUTES}` : CLEAR_FRESH_HINT;
+  return maxAge > 0 ? `${COOKIE_NAMES.fresh}=1; Max-Age=${maxAge}; ${COOKIE_ATTRIBUTES}` : CLEAR_FRESH_HINT;
 }
 
-export const CLEAR_FRESH_HINT = `${COOKIE_NAMES.fresh}=; Max-Age=0; ${ATTRIBUTES}`;
+export const CLEAR_FRESH_HINT = cookieDeletion(COOKIE_NAMES.fresh);

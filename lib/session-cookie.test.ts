@@ -121,6 +121,9 @@ describe("chunksInHeader", () => {
       `\u00a0${NAME}=planted; ${NAME}=real`,
       ` ${NAME}.0=a;${NAME}.1=b;  ${NAME}.2=c`,
       `${NAME}.0=a=b; ${NAME}.1=%3D%3D`,
+      `${NAME}; ${NAME}.0;;  ; ${NAME}.1=%zz; ${NAME}.1=ok;`,
+      `theme=a;${NAME}=x; ${NAME}=%41; ${NAME}.x=y`,
+      `${NAME}=${"a".repeat(3000)}%20`,
     ]) {
       const request = new NextRequest("https://app.example/", { headers: { cookie: header } });
       const next = request.cookies.getAll();

@@ -21,6 +21,12 @@ export const COOKIE_NAMES = {
   nonce: `${PREFIX}-nonce`,
 } as const;
 
+/** What every auth cookie is written with. A `__Host-` cookie is deleted only by a `Set-Cookie` that has them too. */
+export const COOKIE_ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
+
+/** The `Set-Cookie` value that deletes the auth cookie `name`. */
+export const cookieDeletion = (name: string) => `${name}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`;
+
 /** More chunks than this is not a session this app wrote. */
 const MAX_CHUNKS = 8;
 
@@ -50,23 +56,33 @@ export function joinChunks(name: string, cookies: Iterable<CookieLike>): string 
 
 /**
  * The cookies of a `Cookie` request header that belong to the chunked cookie `name`, read exactly as Next.js's
- * `request.cookies` reads them (the middleware's view and this one must never differ): pairs split on `; `,
- * names taken as they are, the last of two by one name kept, a value that does not decode dropped. The other
- * cookies are not even decoded. For route handlers, which have the request at hand.
+ * `request.cookies` reads them (the middleware's view and this one must never differ): pairs split on `;` and the
+ * spaces after it, names taken as they are, a pair without `=` worth "true", the last of two by one name kept, a
+ * value that does not decode dropped. Only the pairs that start with `name` are cut out and decoded: the rest of
+ * the header is passed over, and a value without `%` is its own decoding. For route handlers, which have the
+ * request at hand.
  */
 export function chunksInHeader(name: string, header: string | null): CookieLike[] {
   if (header === null) return [];
   const found = new Map<string, string>();
-  for (const pair of header.split(/; */)) {
-    const separator = pair.indexOf("=");
-    if (separator === -1) continue;
-    const cookieName = pair.slice(0, separator);
-    if (!isChunkOf(name, cookieName)) continue;
-    try {
-      found.set(cookieName, decodeURIComponent(pair.slice(separator + 1)));
-    } catch {
-      // Next.js drops it too.
+  for (let start = 0; start < header.length; ) {
+    const semicolon = header.indexOf(";", start);
+    const end = semicolon === -1 ? header.length : semicolon;
+    if (header.startsWith(name, start)) {
+      const pair = header.slice(start, end);
+      const separator = pair.indexOf("=");
+      const cookieName = separator === -1 ? pair : pair.slice(0, separator);
+      const value = separator === -1 ? "true" : pair.slice(separator + 1);
+      if (isChunkOf(name, cookieName)) {
+        try {
+          found.set(cookieName, value.includes("%") ? decodeURIComponent(value) : value);
+        } catch {
+          // Next.js drops it too.
+        }
+      }
     }
+    start = end + 1;
+    while (header.charCodeAt(start) === 0x20) start += 1;
   }
   return [...found].map(([cookieName, value]) => ({ name: cookieName, value }));
 }

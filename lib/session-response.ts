@@ -8,7 +8,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { CLEAR_FRESH_HINT, freshHintCookie, freshHintMaxAge } from "./fresh-hint";
 import { sealSession } from "./sealed-session";
 import type { Session } from "./session";
-import { chunkCookie, chunkNames, COOKIE_NAMES, isChunkOf, type CookieLike } from "./session-cookie";
+import { chunkCookie, chunkNames, COOKIE_NAMES, cookieDeletion, isChunkOf, type CookieLike } from "./session-cookie";
 
 const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
 
@@ -55,7 +55,7 @@ export function withFreshHint<R extends Response>(request: NextRequest, response
 /** Delete every session cookie chunk the browser sent, and the freshness hint. */
 export function clearSessionCookies<R extends Response>(request: NextRequest, response: R): R {
   for (const name of chunkNames(COOKIE_NAMES.session, request.cookies.getAll())) {
-    response.headers.append("set-cookie", `${name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`);
+    response.headers.append("set-cookie", cookieDeletion(name));
   }
   if (request.cookies.has(COOKIE_NAMES.fresh)) response.headers.append("set-cookie", CLEAR_FRESH_HINT);
   return response;

@@ -4,7 +4,7 @@
  */
 import { expect, test, type Page } from "@playwright/test";
 import { E2E } from "../../playwright.config";
-import { AUTH_COOKIE_PREFIX, BFF_HEADERS, idpHook, idpStats, sessionTiming, signIn, USERS, waitUntil } from "../support";
+import { AUTH_COOKIE_PREFIX, BFF_HEADERS, FRESH_COOKIE, idpHook, idpStats, sessionTiming, signIn, USERS, waitUntil } from "../support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -80,12 +80,11 @@ test("a page rendered at the moment of expiry uses the new token, refreshed once
   expect(after.refreshFailures - before.refreshFailures).toBe(0);
 });
 
-const FRESH_HINT = `${AUTH_COOKIE_PREFIX}fresh`;
 
 test("the browser holds the freshness hint until the token is due, and gets a new one with the refresh", async ({ page, context }) => {
   await signIn(page, USERS.alice);
   const { accessTokenExpiresAt } = await sessionTiming(page);
-  const hint = async () => (await context.cookies()).find((cookie) => cookie.name === FRESH_HINT);
+  const hint = async () => (await context.cookies()).find((cookie) => cookie.name === FRESH_COOKIE);
   const first = await hint();
   expect(first).toMatchObject({ value: "1", httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
   // It lapses when a refresh is due, never later.
@@ -110,12 +109,12 @@ test("a hint that outlived its token: the data route refreshes nothing itself, a
   await waitUntil(page, accessTokenExpiresAt + 300);
   // As a browser whose clock was set back, or a hand-made cookie, would send it: shaped like the session cookie.
   const session = (await context.cookies()).find((cookie) => cookie.name.startsWith(`${AUTH_COOKIE_PREFIX}session`))!;
-  await context.addCookies([{ ...session, name: FRESH_HINT, value: "1", expires: Date.now() / 1000 + 600 }]);
+  await context.addCookies([{ ...session, name: FRESH_COOKIE, value: "1", expires: Date.now() / 1000 + 600 }]);
   const stale = await page.request.get("/api/notes", { headers: BFF_HEADERS });
   expect(stale.status()).toBe(401);
   expect(await stale.json()).toMatchObject({ error: "refresh_required" });
   expect((await idpStats(page.request, sub)).refreshGrants).toBe(before.refreshGrants);
-  expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(FRESH_HINT);
+  expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(FRESH_COOKIE);
 
   const retried = await page.request.get("/api/notes", { headers: BFF_HEADERS });
   expect(retried.status()).toBe(200);
