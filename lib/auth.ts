@@ -30,8 +30,9 @@ function buildAuthConfig(): NextAuthConfig {
 
   /** `__Host-` cookies: Secure, Path=/, no Domain. Lax, not Strict: the IdP's redirect back is a cross-site navigation. */
   const cookieOptions = { httpOnly: true, sameSite: "lax", path: "/", secure: true } as const;
-  // A sign-in has this long to come back; the callback deletes all of these (see sign-in-transaction.ts), and an
-  // abandoned sign-in's go by themselves.
+  // A sign-in has this long to come back; a successful callback deletes all of these (see sign-in-transaction.ts),
+  // and an abandoned sign-in's go by themselves. Not callback-url: Auth.js writes it again only when its value
+  // changes, so a sign-in restarted for the same page would find it expired.
   const signInOptions = { ...cookieOptions, maxAge: 15 * 60 };
 
   const provider: OIDCConfig<Record<string, unknown>> = {
@@ -56,7 +57,7 @@ function buildAuthConfig(): NextAuthConfig {
     session: { strategy: "jwt", maxAge: config.sessionMaxAge },
     cookies: {
       sessionToken: { name: COOKIE_NAMES.session, options: cookieOptions },
-      callbackUrl: { name: COOKIE_NAMES.callbackUrl, options: signInOptions },
+      callbackUrl: { name: COOKIE_NAMES.callbackUrl, options: cookieOptions },
       csrfToken: { name: COOKIE_NAMES.csrf, options: signInOptions },
       pkceCodeVerifier: { name: COOKIE_NAMES.pkce, options: signInOptions },
       state: { name: COOKIE_NAMES.state, options: signInOptions },

@@ -475,21 +475,22 @@ describe("revocation", () => {
     expect(await revocations.isRevoked({ jti: "later", sid: "s1", sub: "alice", iat: 0 })).toBe(false);
   });
 
-  it("answers 503 on protected routes, and only there, when the store fails", async () => {
-    const failing: RevocationStore = {
-      isRevoked: () => Promise.reject(new Error("store down")),
-      revoke: () => Promise.reject(new Error("store down")),
-      revokeOnce: () => Promise.reject(new Error("store down")),
+  it("answers 503 on protected routes, and only there, when the store fails, at once or later", async () => {
+    const down = () => {
+      throw new Error("store down");
     };
-    const api = setup({ revocations: failing });
-    const token = await alice();
-    for (const [method, path] of [["GET", "/me"], ["GET", "/notes"], ["POST", "/revocations"]] as const) {
-      const res = await api.request(method, path, { token });
-      expect(res.status, `${method} ${path}`).toBe(503);
-      expect(await res.json()).toEqual({ error: "temporarily_unavailable" });
+    for (const isRevoked of [() => Promise.reject(new Error("store down")), down]) {
+      const failing: RevocationStore = { isRevoked, revoke: async () => down(), revokeOnce: async () => down() };
+      const api = setup({ revocations: failing });
+      const token = await alice();
+      for (const [method, path] of [["GET", "/me"], ["GET", "/notes"], ["POST", "/revocations"]] as const) {
+        const res = await api.request(method, path, { token });
+        expect(res.status, `${method} ${path}`).toBe(503);
+        expect(await res.json()).toEqual({ error: "temporarily_unavailable" });
+      }
+      expect((await api.request("GET", "/healthz")).status).toBe(200);
+      expect(api.logs()).toContainEqual(expect.objectContaining({ event: "revocation_check_failed", level: "error" }));
     }
-    expect((await api.request("GET", "/healthz")).status).toBe(200);
-    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "revocation_check_failed", level: "error" }));
   });
 
   it("answers 503 when recording the revocation fails", async () => {

@@ -71,6 +71,17 @@ describe("createVerificationCache", () => {
     expect(verify.mock.calls).toEqual([["a"]]);
   });
 
+  it("takes no room for a token verified twice at once", async () => {
+    const verify = stubVerifier();
+    const cached = createVerificationCache(verify, { maxEntries: 2, now: () => T0 * 1000 });
+    await cached("a");
+    await Promise.all([cached("b"), cached("b")]);
+    verify.mockClear();
+    await cached("a");
+    await cached("b");
+    expect(verify).not.toHaveBeenCalled();
+  });
+
   it("forgets an entry whose token has expired, so it does not take a place", async () => {
     let clock = T0 * 1000;
     const verify = vi

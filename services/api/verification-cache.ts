@@ -15,7 +15,7 @@ export interface VerificationCacheOptions {
  * Entries are keyed by a SHA-256 digest, so the cache never holds a usable token.
  *
  * A hit is answered at once, not with a promise, and writes nothing. When the cache is full the entry stored first
- * goes: an issuer gives its access tokens one lifetime, so the first stored is the first to expire anyway.
+ * goes: an issuer gives its access tokens one lifetime, so the first stored is mostly the first to expire anyway.
  */
 export function createVerificationCache(
   verify: (token: string) => Promise<AccessToken>,
@@ -27,7 +27,8 @@ export function createVerificationCache(
   const verifyAndStore = async (token: string, key: string) => {
     // Failures are not cached: an unknown key or an unreachable IdP may be fixed by the next request.
     const verified = await verify(token);
-    if (entries.size >= maxEntries) {
+    // Two requests may have verified the same token at once: the second replaces the first, and takes no room.
+    if (!entries.has(key) && entries.size >= maxEntries) {
       const first = entries.keys().next();
       if (!first.done) entries.delete(first.value);
     }
