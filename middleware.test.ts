@@ -170,9 +170,34 @@ describe("the freshness hint", () => {
     expect(hints(await unreachable(request("https://app.example/dashboard", await sealWith(NEWEST, due))))).toEqual([]);
   });
 
-  it("is what the matcher keys the data routes on", async () => {
+  it("is what the matcher keys the data routes on, read from the Cookie header as Next.js reads the cookie", async () => {
     const { config } = await import("./middleware");
-    expect(config.matcher).toContainEqual({ source: "/api/:path*", missing: [{ type: "cookie", key: COOKIE_NAMES.fresh }] });
+    const { unstable_doesMiddlewareMatch } = await import("next/experimental/testing/server");
+    // With `cookies` left out the helper would replace the Cookie header with one it builds (an empty one).
+    const matches = (url: string, headers: Record<string, string>) => unstable_doesMiddlewareMatch({ config, url, headers, cookies: null as never });
+    const { getCookieParser } = await import("next/dist/server/api-utils/get-cookie-parser");
+    const HINT = COOKIE_NAMES.fresh;
+    const session = `${NAME}=${"x".repeat(3000)}`;
+    const cases: [string | undefined, boolean][] = [
+      [undefined, false],
+      [session, false],
+      [`${session}; ${HINT}=1`, true],
+      [`${HINT}=1; ${session}`, true],
+      [`theme=dark;${HINT}=1;${session}`, true],
+      [` ${HINT}=1`, true],
+      [`${session}; ${HINT}=`, false],
+      [`${session}; ${HINT}=; theme=dark`, false],
+      [`${session}; ${HINT}-other=1`, false],
+      [`${session}; x${HINT}=1`, false],
+      [`${session}; theme=${HINT}=1`, false],
+    ];
+    for (const [cookie, hinted] of cases) {
+      const headers: Record<string, string> = cookie === undefined ? {} : { cookie };
+      expect(Boolean(getCookieParser(headers)()[HINT]), `${cookie?.slice(-40)}: Next.js's cookie view`).toBe(hinted);
+      expect(matches("/api/notes", headers), `${cookie?.slice(-40)}: data route`).toBe(!hinted);
+      // Pages always pass through the middleware, for their CSP nonce.
+      expect(matches("/dashboard", headers), `${cookie?.slice(-40)}: page`).toBe(true);
+    }
   });
 });
 

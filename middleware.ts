@@ -106,7 +106,9 @@ function redirectToSignIn(request: NextRequest): NextResponse {
 // middleware-free baselines (off unless BENCHMARK_ROUTES=1); page prefetches are not the user's request, and
 // they neither need a nonce nor should they spend a refresh. Data routes: whenever the freshness hint
 // (`__Host-tessera-fresh`, see COOKIE_NAMES) is missing, prefetch headers or not; the route handlers make the
-// anti-forgery and session checks on every request either way.
+// anti-forgery and session checks on every request either way. The hint is looked for in the `Cookie` header as
+// it came, a pair that starts with its name and has a value: a `cookie` condition would have Next.js parse and
+// decode every cookie, the whole session among them, on every data request, to learn that this one is there.
 export const config = {
   matcher: [
     {
@@ -116,6 +118,6 @@ export const config = {
         { type: "header", key: "purpose", value: "prefetch" },
       ],
     },
-    { source: "/api/:path*", missing: [{ type: "cookie", key: "__Host-tessera-fresh" }] },
+    { source: "/api/:path*", missing: [{ type: "header", key: "cookie", value: "(?:.*;)?\\s*__Host-tessera-fresh=[^;\\s].*" }] },
   ],
 };
