@@ -73,6 +73,11 @@ export async function runRound(target: Target, seconds: number, connections: num
   return { rps: result.requests.total / result.duration, requests: result.requests.total, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
 }
 
+/** A / B of each round's two halves, run back to back: how far this machine's noise moves the ratio. */
+export function roundRatios({ a, b }: Comparison): number[] {
+  return a.rounds.map((round, i) => round.rps / (b.rounds[i]?.rps ?? NaN));
+}
+
 function summarise(label: string, rounds: Round[]): Summary {
   return { label, rps: median(rounds.map((r) => r.rps)), p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), rounds };
 }

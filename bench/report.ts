@@ -2,7 +2,7 @@
  * The benchmark's results as data (JSON) and as the Markdown table printed at the end of a run.
  */
 import type { CodecCosts } from "./codec";
-import type { Comparison, LoadSettings } from "./load";
+import { roundRatios, type Comparison, type LoadSettings } from "./load";
 import type { Memory } from "./processes";
 import type { RefreshResult } from "./refresh";
 import type { Sizes } from "./sizes";
@@ -63,12 +63,12 @@ export function toMarkdown(report: Report): string {
     `## Ratios`,
     "",
     `${load.connections} connections; ${load.rounds} rounds of ${load.seconds} s per side, interleaved (A B, B A, ...) after ${load.warmupSeconds} s of warm-up each; ` +
-      `medians over rounds. Ratio = median req/s of A / median req/s of B.`,
+      `medians over rounds. Ratio = median req/s of A / median req/s of B; rounds = the lowest and highest A / B of one round.`,
     "",
   );
   lines.push(
     table(
-      ["", "A: measured", "req/s", "p50 ms", "p99 ms", "B: baseline", "req/s", "p50 ms", "p99 ms", "ratio", "target", ""],
+      ["", "A: measured", "req/s", "p50 ms", "p99 ms", "B: baseline", "req/s", "p50 ms", "p99 ms", "ratio", "rounds", "target", ""],
       report.ratios.map((x) => [
         x.name,
         x.a.label,
@@ -80,6 +80,7 @@ export function toMarkdown(report: Report): string {
         ms(x.b.p50),
         ms(x.b.p99),
         x.ratio.toFixed(2),
+        `${Math.min(...roundRatios(x)).toFixed(2)}–${Math.max(...roundRatios(x)).toFixed(2)}`,
         x.target === undefined ? "—" : `≥ ${x.target}`,
         x.pass === undefined ? "context" : verdict(x.pass),
       ]),
