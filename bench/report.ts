@@ -50,6 +50,8 @@ function memoryLine(label: string, phase: { start: Memory; end: Memory } | undef
   return [label, `${mb(phase.end.peak)} peak (VmHWM); ${mb(phase.start.rss)} when ready, ${mb(phase.end.rss)} at the end`];
 }
 
+const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+
 export function toMarkdown(report: Report): string {
   const { load, refresh: r, sizes, codec } = report;
   const lines: string[] = [];
@@ -80,7 +82,7 @@ export function toMarkdown(report: Report): string {
         ms(x.b.p50),
         ms(x.b.p99),
         x.ratio.toFixed(2),
-        `${Math.min(...roundRatios(x)).toFixed(2)}–${Math.max(...roundRatios(x)).toFixed(2)}`,
+        spread(roundRatios(x)),
         x.target === undefined ? "—" : `≥ ${x.target}`,
         x.pass === undefined ? "context" : verdict(x.pass),
       ]),

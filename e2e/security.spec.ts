@@ -27,8 +27,10 @@ import {
   waitUntil,
 } from "./support";
 
+/** Where sign-in returns to: Auth.js writes it again only when it changes, so it has no Max-Age of its own. */
+const CALLBACK_URL_COOKIE = `${AUTH_COOKIE_PREFIX}callback-url`;
 /** One sign-in's cookies, which its callback deletes. */
-const TRANSACTION_COOKIES = ["pkce", "state", "nonce", "callback-url"].map((name) => `${AUTH_COOKIE_PREFIX}${name}`);
+const TRANSACTION_COOKIES = [...["pkce", "state", "nonce"].map((name) => `${AUTH_COOKIE_PREFIX}${name}`), CALLBACK_URL_COOKIE];
 /** Auth.js's CSRF cookie, for its own forms, which are not exposed: the callback deletes it instead of writing it. */
 const AUTH_JS_CSRF_COOKIE = `${AUTH_COOKIE_PREFIX}csrf`;
 /** Every cookie named in the answers of sign-in and its callback. */
@@ -42,9 +44,8 @@ test.describe("auth cookies", () => {
     const started = setCookies(login.headersArray());
     expect(started.map((cookie) => cookie.name)).toEqual(expect.arrayContaining(TRANSACTION_COOKIES));
     for (const cookie of started) expectAuthCookieAttributes(cookie);
-    // An abandoned sign-in's cookies lapse, but callback-url, which Auth.js writes again only when it changes
-    // (a sign-in restarted for the same page must still find it).
-    for (const cookie of started.filter(({ name }) => name !== `${AUTH_COOKIE_PREFIX}callback-url`)) {
+    // An abandoned sign-in's cookies lapse; callback-url must still be there for a sign-in restarted for the same page.
+    for (const cookie of started.filter(({ name }) => name !== CALLBACK_URL_COOKIE)) {
       expect(cookie.attributes.get("max-age"), cookie.name).toBe("900");
     }
 

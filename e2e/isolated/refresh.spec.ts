@@ -80,7 +80,6 @@ test("a page rendered at the moment of expiry uses the new token, refreshed once
   expect(after.refreshFailures - before.refreshFailures).toBe(0);
 });
 
-
 test("the browser holds the freshness hint until the token is due, and gets a new one with the refresh", async ({ page, context }) => {
   await signIn(page, USERS.alice);
   const { accessTokenExpiresAt } = await sessionTiming(page);
