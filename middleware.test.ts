@@ -34,6 +34,7 @@ function session(overrides: Partial<Session> = {}): Session {
     id: "session-1",
     sub: "alice",
     accessToken: "access-token-1",
+    startedAt: nowSeconds() - 60,
     accessTokenExpiresAt: nowSeconds() + 300,
     refreshAt: nowSeconds() + 240,
     refreshToken: "refresh-token-1",

@@ -8,6 +8,8 @@ import { createTestIdp, TEST_CLIENT_ID, TEST_ISSUER, type TestIdp } from "./test
 
 const ENDPOINT = "https://app.example/auth/backchannel-logout";
 const SESSION_MAX_AGE = 8 * 3600;
+/** When the sessions these tests end started: a minute before each test. */
+let SIGNED_IN: number;
 
 let idp: TestIdp;
 let sessions: EndedSessions;
@@ -18,6 +20,7 @@ beforeAll(async () => {
   idp = await createTestIdp();
 });
 beforeEach(() => {
+  SIGNED_IN = Math.floor(Date.now() / 1000) - 60;
   sessions = createSqliteEndedSessions(openEndedSessionsFile(":memory:"));
   relay = vi.fn(async () => {});
   deps = {
@@ -54,7 +57,7 @@ describe("handleBackchannelLogout", () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
-    expect(await sessions.isEnded("idp:sid-7")).toBe(true);
+    expect(await sessions.isEnded(SIGNED_IN, "idp:sid-7")).toBe(true);
     expect(relay).toHaveBeenCalledWith(token);
   });
 
@@ -76,17 +79,27 @@ describe("handleBackchannelLogout", () => {
     expect(relay).toHaveBeenCalledTimes(1);
   });
 
-  it("accepts a token that names only a subject, and passes it on to the API", async () => {
+  it("ends every session of the user that had started, for a token that names only a subject, and passes it on", async () => {
     const token = await idp.logoutToken({ sid: undefined, sub: "alice" });
     expect((await handleBackchannelLogout(post(form(token)), deps)).status).toBe(200);
+    expect(await sessions.isEnded(SIGNED_IN, "subject:alice")).toBe(true);
+    expect(await sessions.isEnded(SIGNED_IN, "subject:bob")).toBe(false);
     expect(relay).toHaveBeenCalledWith(token);
+  });
+
+  it("ends a user's sessions up to the moment the token came, not the ones signed in after it", async () => {
+    const endOnce = vi.fn(async () => true);
+    const now = 1_900_000_000_000;
+    const token = await idp.logoutToken({ sid: undefined, sub: "alice", jti: "j-8" }, { nowSeconds: now / 1000 });
+    await handleBackchannelLogout(post(form(token)), { ...deps, sessions: { endOnce }, now: () => now, verify: createLogoutTokenVerifier({ issuer: TEST_ISSUER, clientId: TEST_CLIENT_ID, getKey: idp.getKey, now: () => now }) });
+    expect(endOnce).toHaveBeenCalledWith("subject:alice", now / 1000 + SESSION_MAX_AGE, { jti: "j-8", until: now / 1000 + 120 + 5 }, now / 1000);
   });
 
   it("still answers 200 when the API cannot be reached: the session has ended here, and the failure is logged", async () => {
     relay.mockRejectedValue(new ApiRevocationError("api_unreachable", "POST /revocations/logout-token: the API could not be reached"));
     const token = await idp.logoutToken({ sid: "sid-7" });
     expect((await handleBackchannelLogout(post(form(token)), deps)).status).toBe(200);
-    expect(await sessions.isEnded("idp:sid-7")).toBe(true);
+    expect(await sessions.isEnded(SIGNED_IN, "idp:sid-7")).toBe(true);
     expect(String(vi.mocked(console.error).mock.calls[0]?.[0])).toMatch(/the API did not take the logout token.*api_unreachable/);
   });
 
@@ -94,14 +107,14 @@ describe("handleBackchannelLogout", () => {
     it("a token that does not verify", async () => {
       const forged = await idp.logoutToken({ sid: "sid-7" }, { key: idp.otherKey });
       await expectRefused(await handleBackchannelLogout(post(form(forged)), deps));
-      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
+      expect(await sessions.isEnded(SIGNED_IN, "idp:sid-7")).toBe(false);
       expect(relay).not.toHaveBeenCalled();
     });
 
     it("an ID token passed off as a logout token", async () => {
       const idToken = await idp.logoutToken({ sid: "sid-7", events: undefined, nonce: "n" }, { typ: "JWT" });
       await expectRefused(await handleBackchannelLogout(post(form(idToken)), deps));
-      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
+      expect(await sessions.isEnded(SIGNED_IN, "idp:sid-7")).toBe(false);
     });
 
     it("a body that is not a form", async () => {
@@ -134,7 +147,7 @@ describe("handleBackchannelLogout", () => {
       };
       const token = await idp.logoutToken({ sid: "sid-7" });
       await expectRefused(await handleBackchannelLogout(post(form(token)), { ...deps, verify }), "temporarily_unavailable");
-      expect(await sessions.isEnded("idp:sid-7")).toBe(false);
+      expect(await sessions.isEnded(SIGNED_IN, "idp:sid-7")).toBe(false);
       // The same token is accepted once the keys are back.
       expect((await handleBackchannelLogout(post(form(token)), deps)).status).toBe(200);
     });

@@ -4,7 +4,8 @@
  *
  * 1. Read exactly one `logout_token` from a small form body.
  * 2. Verify it fully (see `logout-token`).
- * 3. Record its session as ended, and its `jti` as used, in one step: a replay changes nothing.
+ * 3. Record its session (or, without a `sid`, every session of its user so far) as ended, and its `jti` as used,
+ *    in one step: a replay changes nothing.
  * 4. Pass it on to the API, so that the session's access tokens die with it.
  * Answers (section 2.8): 200 once the session has ended here, 400 with an OAuth-style `error` otherwise,
  * never cached. A failure to reach the API is logged but does not undo step 3, so it is still a 200.
@@ -75,12 +76,17 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
   }
 
   const { jti, sid, sub, acceptableUntil } = logout;
+  const nowSeconds = Math.floor(now() / 1000);
+  // Kept until every session it may name has run its course.
+  const until = nowSeconds + deps.sessionMaxAge;
+  const message = { jti, until: acceptableUntil };
   let firstUse: boolean;
   try {
-    firstUse = await deps.sessions.endOnce(sid === undefined ? undefined : endedKey.idp(sid), Math.floor(now() / 1000) + deps.sessionMaxAge, {
-      jti,
-      until: acceptableUntil,
-    });
+    // Without a `sid`, every session of the user (section 2.7) that had started by now; a sign-in after it is not one.
+    firstUse =
+      sid === undefined
+        ? await deps.sessions.endOnce(endedKey.subject(sub), until, message, nowSeconds)
+        : await deps.sessions.endOnce(endedKey.idp(sid), until, message);
   } catch (error) {
     logError(SCOPE, "could not record the ended session", error);
     return unavailable();
@@ -89,11 +95,6 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
     logInfo(SCOPE, `logout token refused: jti ${jti} was used before`);
     return invalidRequest("The logout token is invalid.");
   }
-  if (sid === undefined) {
-    // Sessions here are known by sid only: for a subject-wide logout, the API and the IdP's revoked grants end them.
-    logInfo(SCOPE, `logout token for every session of sub=${sub} names no session; passed on to the API only`);
-  }
-
   try {
     await deps.relay(read.token);
   } catch (error) {

@@ -36,12 +36,22 @@ describe.skipIf(!redisServerInstalled)("Redis store of ended sessions (real redi
       expect(await redis.ttl("tessera:web:logout-jti:j")).toBeLessThanOrEqual(120);
     });
 
+    it("reads an entry from before sessions recorded their start as ending the sessions that recorded none", async () => {
+      const store = createRedisEndedSessions(redis);
+      const t = nowSeconds();
+      await redis.set("tessera:web:ended-sid:s", "1", "EX", 300);
+      expect(await store.isEnded(0, "s")).toBe(true);
+      expect(await store.isEnded(t - 60, "s")).toBe(false);
+      await store.end("s", t + 300);
+      expect(await store.isEnded(t - 60, "s")).toBe(true);
+    });
+
     it("lets Redis drop a session once its until passes", async () => {
       const store = createRedisEndedSessions(redis);
       await store.end("s", nowSeconds() + 1);
-      expect(await store.isEnded("s")).toBe(true);
+      expect(await store.isEnded(0, "s")).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      expect(await store.isEnded("s")).toBe(false);
+      expect(await store.isEnded(0, "s")).toBe(false);
     });
 
     it("keeps a message id for at least a second, even one already past its until", async () => {
@@ -60,7 +70,7 @@ describe("connectRedis", () => {
     try {
       const store = createRedisEndedSessions(redis);
       const started = Date.now();
-      await expect(store.isEnded("s")).rejects.toThrow();
+      await expect(store.isEnded(0, "s")).rejects.toThrow();
       expect(Date.now() - started).toBeLessThan(3_000);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const lines = logged.mock.calls.map((call) => String(call[0]));

@@ -1,31 +1,38 @@
 /**
- * The shared list of ended sessions for several web instances: one Redis key per ended `sid`, which Redis
- * expires by itself. Node runtime only.
+ * The shared list of ended sessions for several web instances: one Redis key per ended key, whose value is the
+ * latest start of a session it ends, and which Redis expires by itself. Node runtime only.
  */
 import { Redis } from "ioredis";
 import type { EndedSessions, OneTimeMessage } from "./ended-sessions";
 import { logError, logInfo } from "./log";
 
-const SID_PREFIX = "tessera:web:ended-sid:";
+const KEY_PREFIX = "tessera:web:ended-sid:";
 const JTI_PREFIX = "tessera:web:logout-jti:";
 
 // Run inside Redis so that concurrent instances cannot interleave: a message id is claimed together with the
-// session it ends, and an entry's time to live is only ever extended, never shortened.
+// session it ends, and an entry's time to live and the sessions it ends are only ever extended, never shortened.
 const EXTEND = `
-local function extend(key, ttl)
+local function extend(key, ttl, startedBy)
   ttl = tonumber(ttl)
-  if ttl > 0 and ttl > redis.call('TTL', key) then redis.call('SET', key, '1', 'EX', ttl) end
+  startedBy = tonumber(startedBy)
+  if ttl <= 0 then return end
+  local listed = tonumber(redis.call('GET', key))
+  if listed and listed > startedBy then startedBy = listed end
+  local left = redis.call('TTL', key)
+  if left > ttl then ttl = left end
+  redis.call('SET', key, startedBy, 'EX', ttl)
 end
 `;
-// KEYS[1] the sid; ARGV[1] seconds to keep it.
+// KEYS[1] the key; ARGV[1] seconds to keep it, ARGV[2] the latest start of a session it ends.
 const END_SCRIPT = `${EXTEND}
-extend(KEYS[1], ARGV[1])
+extend(KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
-// KEYS[1] the message id, KEYS[2] (optional) the sid; ARGV[1] seconds to keep the id, ARGV[2] to keep the sid.
+// KEYS[1] the message id, KEYS[2] (optional) the key; ARGV[1] seconds to keep the id, ARGV[2] to keep the key,
+// ARGV[3] the latest start of a session it ends.
 const END_ONCE_SCRIPT = `${EXTEND}
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-if KEYS[2] then extend(KEYS[2], ARGV[2]) end
+if KEYS[2] then extend(KEYS[2], ARGV[2], ARGV[3]) end
 return 1
 `;
 
@@ -34,21 +41,23 @@ export function createRedisEndedSessions(redis: Redis, now: () => number = Date.
   const secondsUntil = (until: number) => until - Math.floor(now() / 1000);
 
   return {
-    async end(sid, until) {
-      await redis.eval(END_SCRIPT, 1, `${SID_PREFIX}${sid}`, secondsUntil(until));
+    async end(key, until, startedBy = until) {
+      await redis.eval(END_SCRIPT, 1, `${KEY_PREFIX}${key}`, secondsUntil(until), startedBy);
     },
-    async endOnce(sid, until, message: OneTimeMessage) {
+    async endOnce(key, until, message: OneTimeMessage, startedBy = until) {
       const messageKey = `${JTI_PREFIX}${message.jti}`;
       // A message already past its `until` would be refused by its verifier; one second keeps SET valid.
       const keepMessage = Math.max(1, secondsUntil(message.until));
       const result =
-        sid === undefined
+        key === undefined
           ? await redis.eval(END_ONCE_SCRIPT, 1, messageKey, keepMessage)
-          : await redis.eval(END_ONCE_SCRIPT, 2, messageKey, `${SID_PREFIX}${sid}`, keepMessage, secondsUntil(until));
+          : await redis.eval(END_ONCE_SCRIPT, 2, messageKey, `${KEY_PREFIX}${key}`, keepMessage, secondsUntil(until), startedBy);
       return result === 1;
     },
-    async isEnded(...keys) {
-      return keys.length > 0 && (await redis.exists(...keys.map((key) => `${SID_PREFIX}${key}`))) > 0;
+    async isEnded(startedAt, ...keys) {
+      if (keys.length === 0) return false;
+      const listed = await redis.mget(...keys.map((key) => `${KEY_PREFIX}${key}`));
+      return listed.some((startedBy) => startedBy !== null && startedAt <= Number(startedBy));
     },
   };
 }

@@ -22,9 +22,9 @@ describe("SQLite store of ended sessions over time", () => {
     const { store, setTime } = storeAt();
     await store.end("s", T + 10);
     setTime(T + 9);
-    expect(await store.isEnded("s")).toBe(true);
+    expect(await store.isEnded(0, "s")).toBe(true);
     setTime(T + 10);
-    expect(await store.isEnded("s")).toBe(false);
+    expect(await store.isEnded(0, "s")).toBe(false);
   });
 
   it("extends an entry, never shortens it", async () => {
@@ -32,10 +32,10 @@ describe("SQLite store of ended sessions over time", () => {
     await store.end("s", T + 300);
     await store.end("s", T + 100);
     setTime(T + 200);
-    expect(await store.isEnded("s")).toBe(true);
+    expect(await store.isEnded(0, "s")).toBe(true);
     await store.end("s", T + 400);
     setTime(T + 350);
-    expect(await store.isEnded("s")).toBe(true);
+    expect(await store.isEnded(0, "s")).toBe(true);
   });
 
   it("accepts a message again once its until has passed, since its verifier would refuse it anyway", async () => {
@@ -54,6 +54,17 @@ describe("SQLite store of ended sessions over time", () => {
     const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     expect(count("ended_sessions")).toBe(1);
     expect(count("seen_logout_tokens")).toBe(0);
+  });
+
+  it("reads a file from before sessions recorded their start: its entries end the sessions that recorded none", async () => {
+    const db = openEndedSessionsFile(":memory:");
+    db.exec("CREATE TABLE ended_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
+    db.prepare("INSERT INTO ended_sessions (sid, until) VALUES (?, ?)").run("s", T + 300);
+    const store = createSqliteEndedSessions(db, () => T * 1000);
+    expect(await store.isEnded(0, "s")).toBe(true);
+    expect(await store.isEnded(T - 60, "s")).toBe(false);
+    await store.end("s", T + 300);
+    expect(await store.isEnded(T - 60, "s")).toBe(true);
   });
 
   it("records neither message nor session when the write fails", async () => {
@@ -82,7 +93,7 @@ describe("openEndedSessionsFile", () => {
     first.close();
 
     const second = openEndedSessionsFile(file);
-    expect(await createSqliteEndedSessions(second).isEnded("s")).toBe(true);
+    expect(await createSqliteEndedSessions(second).isEnded(0, "s")).toBe(true);
     second.close();
   });
 
@@ -103,7 +114,7 @@ describe("the list in memory", () => {
     await store.end("s", Math.floor(Date.now() / 1000) + 300);
     // Were the check a query, it would see the row gone.
     db.exec("DELETE FROM ended_sessions");
-    expect(await store.isEnded("s")).toBe(true);
+    expect(await store.isEnded(0, "s")).toBe(true);
   });
 
   it("does not list a session whose write failed", async () => {
@@ -111,7 +122,7 @@ describe("the list in memory", () => {
     const store = createSqliteEndedSessions(db);
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON ended_sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     await expect(store.end("s", Math.floor(Date.now() / 1000) + 300)).rejects.toThrow("disk full");
-    expect(await store.isEnded("s")).toBe(false);
+    expect(await store.isEnded(0, "s")).toBe(false);
   });
 });
 
@@ -129,18 +140,18 @@ describe("reopeningSqliteStore, while another process holds the file", () => {
     let now = 1_700_000_000_000;
     const store = reopeningSqliteStore(file, { busyTimeoutMs: 200, now: () => now });
     const first = Date.now();
-    await expect(store.isEnded("s")).rejects.toThrow(/in use by another web process/);
+    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
     expect(Date.now() - first).toBeGreaterThanOrEqual(150);
 
     const again = Date.now();
-    await expect(store.isEnded("s")).rejects.toThrow(/in use by another web process/);
+    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
     now += REOPEN_INTERVAL_MS;
-    await expect(store.isEnded("s")).rejects.toThrow(/in use by another web process/);
+    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
     expect(Date.now() - again).toBeLessThan(150);
 
     holder.close();
-    await expect(store.isEnded("s")).rejects.toThrow();
+    await expect(store.isEnded(0, "s")).rejects.toThrow();
     now += REOPEN_INTERVAL_MS;
-    expect(await store.isEnded("s")).toBe(false);
+    expect(await store.isEnded(0, "s")).toBe(false);
   });
 });

@@ -40,59 +40,77 @@ export function openEndedSessionsFile(file: string, { busyTimeoutMs = 5000 }: { 
 export function createSqliteEndedSessions(db: Database.Database, now: () => number = Date.now): EndedSessions {
   db.exec(`
     CREATE TABLE IF NOT EXISTS ended_sessions (
-      sid   TEXT PRIMARY KEY,
-      until INTEGER NOT NULL
+      sid        TEXT PRIMARY KEY,
+      until      INTEGER NOT NULL,
+      started_by INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS seen_logout_tokens (
       jti   TEXT PRIMARY KEY,
       until INTEGER NOT NULL
     ) WITHOUT ROWID;
   `);
+  // A file from before sessions recorded their start: its entries name sessions that did not record one either
+  // (`parseSession` reads those as started at 0), so 0 ends exactly them, as it does for Redis's older entries.
+  const columns = db.pragma("table_info(ended_sessions)") as { name: string }[];
+  if (!columns.some((column) => column.name === "started_by")) {
+    db.exec("ALTER TABLE ended_sessions ADD COLUMN started_by INTEGER NOT NULL DEFAULT 0");
+  }
   const purges = ["ended_sessions", "seen_logout_tokens"].map((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE until <= ?`));
-  const upsert = db.prepare<[string, number], { until: number }>(
-    `INSERT INTO ended_sessions (sid, until) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET until = max(until, excluded.until)
-     RETURNING until`,
+  const upsert = db.prepare<[string, number, number], Entry>(
+    `INSERT INTO ended_sessions (sid, until, started_by) VALUES (?, ?, ?) ON CONFLICT (sid) DO UPDATE SET
+       until = max(until, excluded.until), started_by = max(started_by, excluded.started_by)
+     RETURNING until, started_by AS startedBy`,
   );
   const claim = db.prepare<[string, number]>("INSERT INTO seen_logout_tokens (jti, until) VALUES (?, ?) ON CONFLICT DO NOTHING");
   const seconds = () => Math.floor(now() / 1000);
 
   // Every request asks, and sign-outs are rare: the list is answered from memory, filled from the file once.
-  const ended = new Map<string, number>();
-  for (const { sid, until } of db.prepare<[number], { sid: string; until: number }>("SELECT sid, until FROM ended_sessions WHERE until > ?").all(seconds())) {
-    ended.set(sid, until);
+  const ended = new Map<string, Entry>();
+  for (const { key, ...entry } of db
+    .prepare<[number], Entry & { key: string }>("SELECT sid AS key, until, started_by AS startedBy FROM ended_sessions WHERE until > ?")
+    .all(seconds())) {
+    ended.set(key, entry);
   }
   /** Called once the file holds the entry, so memory never lists what the file could lose. */
-  const remember = (sid: string, until: number) => {
-    for (const [key, entryUntil] of ended) if (entryUntil <= seconds()) ended.delete(key);
-    ended.set(sid, until);
+  const remember = (key: string, entry: Entry) => {
+    for (const [listed, { until }] of ended) if (until <= seconds()) ended.delete(listed);
+    ended.set(key, entry);
   };
 
   // Writes are rare (one per sign-out), so pruning on each keeps the file small at no noticeable cost.
   // Each write returns the entry as stored, merged with what was there, for the copy in memory.
-  const end = db.transaction((sid: string, until: number): number => {
+  const end = db.transaction((key: string, until: number, startedBy: number): Entry => {
     for (const purge of purges) purge.run(seconds());
-    return upsert.get(sid, until)!.until;
+    return upsert.get(key, until, startedBy)!;
   });
-  const endOnce = db.transaction((sid: string | undefined, until: number, message: OneTimeMessage) => {
+  const endOnce = db.transaction((key: string | undefined, until: number, message: OneTimeMessage, startedBy: number) => {
     for (const purge of purges) purge.run(seconds());
     if (claim.run(message.jti, message.until).changes === 0) return { firstUse: false };
-    return { firstUse: true, stored: sid === undefined ? undefined : upsert.get(sid, until)!.until };
+    return { firstUse: true, stored: key === undefined ? undefined : upsert.get(key, until, startedBy)! };
   });
 
   return {
-    async end(sid, until) {
-      remember(sid, end(sid, until));
+    async end(key, until, startedBy = until) {
+      remember(key, end(key, until, startedBy));
     },
-    async endOnce(sid, until, message) {
-      const { firstUse, stored } = endOnce(sid, until, message);
-      if (sid !== undefined && stored !== undefined) remember(sid, stored);
+    async endOnce(key, until, message, startedBy = until) {
+      const { firstUse, stored } = endOnce(key, until, message, startedBy);
+      if (key !== undefined && stored !== undefined) remember(key, stored);
       return firstUse;
     },
-    async isEnded(...keys) {
+    async isEnded(startedAt, ...keys) {
       const at = seconds();
-      return keys.some((key) => (ended.get(key) ?? 0) > at);
+      return keys.some((key) => {
+        const entry = ended.get(key);
+        return entry !== undefined && entry.until > at && startedAt <= entry.startedBy;
+      });
     },
   };
+}
+
+interface Entry {
+  until: number;
+  startedBy: number;
 }
 
 export const REOPEN_INTERVAL_MS = 10_000;
@@ -120,8 +138,8 @@ export function reopeningSqliteStore(file: string, { busyTimeoutMs = 5000, now =
     throw failure;
   };
   return {
-    end: async (sid, until) => current().end(sid, until),
-    endOnce: async (sid, until, message) => current().endOnce(sid, until, message),
-    isEnded: async (...keys) => current().isEnded(...keys),
+    end: async (key, until, startedBy) => current().end(key, until, startedBy),
+    endOnce: async (key, until, message, startedBy) => current().endOnce(key, until, message, startedBy),
+    isEnded: async (startedAt, ...keys) => current().isEnded(startedAt, ...keys),
   };
 }

@@ -23,29 +23,39 @@ export interface OneTimeMessage {
 }
 
 export interface EndedSessions {
-  /** Remembers `sid` as ended until `until` (epoch seconds). An entry is only ever extended, never shortened. */
-  end(sid: string, until: number): Promise<void>;
   /**
-   * As `end` (when there is a `sid`), at most once per message, in one step: false, recording nothing, when
-   * the message's `jti` was seen before. A failure records nothing either, so the sender may try again.
+   * Lists `key` as ended until `until` (epoch seconds), for every session with that key that started at or before
+   * `startedBy` (epoch seconds; by default, all of them). An entry is only ever extended, never shortened.
    */
-  endOnce(sid: string | undefined, until: number, message: OneTimeMessage): Promise<boolean>;
-  /** Whether any of `keys` is listed: one look-up (one Redis round trip) for a session's every key. */
-  isEnded(...keys: string[]): Promise<boolean>;
+  end(key: string, until: number, startedBy?: number): Promise<void>;
+  /**
+   * As `end` (when there is a key), at most once per message, in one step: false, recording nothing, when the
+   * message's `jti` was seen before. A failure records nothing either, so the sender may try again.
+   */
+  endOnce(key: string | undefined, until: number, message: OneTimeMessage, startedBy?: number): Promise<boolean>;
+  /**
+   * Whether a session that started at `startedAt` (epoch seconds) is ended under any of `keys`: one look-up (one
+   * Redis round trip) for a session's every key.
+   */
+  isEnded(startedAt: number, ...keys: string[]): Promise<boolean>;
 }
 
 /**
  * What the list is keyed by. Sign-out lists this app's own session id: a fresh one at every sign-in, so a
  * new session is never caught by an old entry even when the IdP reuses its `sid` (its single sign-on
- * session outlived the sign-out). Back-channel logout lists the IdP's `sid`, all the IdP names.
+ * session outlived the sign-out). Back-channel logout lists the IdP's `sid`, all the IdP names, or, when the
+ * IdP ends every session of a user, the user's `sub`, for the sessions that had started by then: the user can
+ * sign in again at once.
  */
 export const endedKey = {
   session: (id: string) => `session:${id}`,
   idp: (sid: string) => `idp:${sid}`,
+  subject: (sub: string) => `subject:${sub}`,
 };
 
 export function endedKeys(session: Session): string[] {
-  return session.sid ? [endedKey.session(session.id), endedKey.idp(session.sid)] : [endedKey.session(session.id)];
+  const keys = [endedKey.session(session.id), endedKey.subject(session.sub)];
+  return session.sid ? [...keys, endedKey.idp(session.sid)] : keys;
 }
 
 // Next.js bundles this module into each route that uses it, so module state would be per route. The store is

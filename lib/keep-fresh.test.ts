@@ -29,6 +29,7 @@ function sessionAt(nowSeconds: number, age: number, overrides: Partial<Session> 
     sub: "alice",
     sid: "sid-1",
     accessToken: "access-token-1",
+    startedAt: issuedAt,
     accessTokenExpiresAt: issuedAt + 300,
     refreshAt: issuedAt + 240,
     refreshToken: "refresh-token-1",

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { EndedSessions } from "./ended-sessions";
+import { endedKey, type EndedSessions } from "./ended-sessions";
+import { createSqliteEndedSessions, openEndedSessionsFile } from "./ended-sessions-sqlite";
 import { admitSession } from "./server-session";
 import type { Session } from "./session";
 
@@ -8,12 +9,13 @@ const session: Session = {
   sub: "alice",
   sid: "sid-1",
   accessToken: "access-token",
+  startedAt: 1_900_000_000,
   accessTokenExpiresAt: 1_900_000_300,
   refreshAt: 1_900_000_240,
   expiresAt: 1_900_028_800,
 };
 
-function store(isEnded: (...keys: string[]) => Promise<boolean>) {
+function store(isEnded: (startedAt: number, ...keys: string[]) => Promise<boolean>) {
   const ended: EndedSessions = { isEnded: vi.fn(isEnded), end: vi.fn(), endOnce: vi.fn() };
   return { ended, open: () => ended };
 }
@@ -21,26 +23,37 @@ function store(isEnded: (...keys: string[]) => Promise<boolean>) {
 afterEach(() => vi.restoreAllMocks());
 
 describe("admitSession", () => {
-  it("admits a session that has not ended, asking once for the session and its IdP session", async () => {
+  it("admits a session that has not ended, asking once, with its start, for the session, its user and its IdP session", async () => {
     const { ended, open } = store(async () => false);
     expect(await admitSession(session, open)).toBe(session);
     expect(ended.isEnded).toHaveBeenCalledOnce();
-    expect(ended.isEnded).toHaveBeenCalledWith("session:session-1", "idp:sid-1");
+    expect(ended.isEnded).toHaveBeenCalledWith(1_900_000_000, "session:session-1", "subject:alice", "idp:sid-1");
   });
 
-  it("lists only this app's session id when the IdP names no session", async () => {
+  it("asks for no IdP session when the IdP names none", async () => {
     const { ended, open } = store(async () => false);
     const withoutSid = { ...session, sid: undefined };
     expect(await admitSession(withoutSid, open)).toBe(withoutSid);
-    expect(ended.isEnded).toHaveBeenCalledWith("session:session-1");
+    expect(ended.isEnded).toHaveBeenCalledWith(1_900_000_000, "session:session-1", "subject:alice");
   });
 
   it("admits a new session that reuses an ended session's IdP sid, when only the old app session was signed out", async () => {
     const signedOut = new Set(["session:session-1"]);
-    const { open } = store(async (...keys) => keys.some((key) => signedOut.has(key)));
+    const { open } = store(async (_startedAt, ...keys) => keys.some((key) => signedOut.has(key)));
     const next = { ...session, id: "session-2" };
     expect(await admitSession(next, open)).toBe(next);
     expect(await admitSession(session, open)).toBeNull();
+  });
+
+  it("refuses the sessions a logout of all the user's sessions found started, and admits a sign-in after it", async () => {
+    const loggedOutAt = session.startedAt + 100;
+    const ended = createSqliteEndedSessions(openEndedSessionsFile(":memory:"), () => loggedOutAt * 1000);
+    await ended.end(endedKey.subject("alice"), loggedOutAt + 8 * 3600, loggedOutAt);
+    expect(await admitSession(session, () => ended)).toBeNull();
+    const signedInAgain = { ...session, id: "session-2", sid: "sid-2", startedAt: loggedOutAt + 1 };
+    expect(await admitSession(signedInAgain, () => ended)).toBe(signedInAgain);
+    const otherUser = { ...session, id: "session-3", sub: "bob" };
+    expect(await admitSession(otherUser, () => ended)).toBe(otherUser);
   });
 
   it("refuses a session whose sid has ended: a copy of a signed-out cookie", async () => {

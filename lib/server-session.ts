@@ -44,7 +44,7 @@ async function readAdmitted(cookies: Iterable<CookieLike>): Promise<Session | nu
 export async function admitSession(session: Session | null, store: () => EndedSessions): Promise<Session | null> {
   if (!session) return null;
   try {
-    return (await store().isEnded(...endedKeys(session))) ? null : session;
+    return (await store().isEnded(session.startedAt, ...endedKeys(session))) ? null : session;
   } catch (error) {
     logError("session", "could not read the list of ended sessions; admitting the session", error);
     return session;

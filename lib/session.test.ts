@@ -51,6 +51,7 @@ describe("newSession", () => {
       refreshAt: NOW + 240,
       refreshToken: REFRESH_TOKEN,
       idToken: ID_TOKEN,
+      startedAt: NOW,
       expiresAt: NOW + MAX_AGE,
     });
   });
@@ -152,7 +153,7 @@ describe("withRefreshedTokens", () => {
 
   it("never moves the session's end or who it belongs to", () => {
     const next = withRefreshedTokens(session, { access_token: "at-2", refresh_token: "rt-2", id_token: "id-2", expires_at: LATER + 300 }, LATER);
-    expect(next).toMatchObject({ sub: session.sub, sid: session.sid, name: session.name, email: session.email, expiresAt: session.expiresAt, idToken: "id-2" });
+    expect(next).toMatchObject({ sub: session.sub, sid: session.sid, name: session.name, email: session.email, startedAt: NOW, expiresAt: session.expiresAt, idToken: "id-2" });
   });
 
   it("refuses a response without an access token", () => {
@@ -192,6 +193,12 @@ describe("parseSession", () => {
     ["an empty object", {}],
   ])("returns null for a payload with %s", (_name, payload) => {
     expect(parseSession(payload)).toBeNull();
+  });
+
+  it("reads a session sealed without its start as the oldest possible, so that a logout of all sessions ends it", () => {
+    const { startedAt: _startedAt, ...payload } = sessionPayload(session);
+    expect(parseSession({ ...payload, exp: session.expiresAt })?.startedAt).toBe(0);
+    expect(parseSession({ ...payload, startedAt: "yesterday", exp: session.expiresAt })?.startedAt).toBe(0);
   });
 
   it("drops optional fields of the wrong type", () => {

@@ -24,6 +24,8 @@ export interface Session {
   refreshToken?: string;
   /** Kept only as `id_token_hint` for RP-initiated logout. */
   idToken?: string;
+  /** When the user signed in, seconds since the epoch: a logout of all the user's sessions ends those started by then. */
+  startedAt: number;
   /** Absolute end of the session, seconds since the epoch; never extended by a refresh. */
   expiresAt: number;
 }
@@ -90,6 +92,7 @@ export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = D
     refreshAt: refreshTime(nowSeconds, accessTokenExpiresAt, refreshSkew),
     refreshToken: optionalString(tokens.refresh_token),
     idToken: optionalString(tokens.id_token),
+    startedAt: nowSeconds,
     expiresAt: Math.min(nowSeconds + maxAge, refreshLimit),
   };
 }
@@ -128,6 +131,8 @@ export function parseSession(payload: Record<string, unknown> | null): Session |
     refreshAt,
     refreshToken: optionalString(payload.refreshToken),
     idToken: optionalString(payload.idToken),
+    // A cookie sealed before sessions recorded their start counts as the oldest: a logout of all sessions ends it.
+    startedAt: typeof payload.startedAt === "number" ? payload.startedAt : 0,
     expiresAt: exp,
   };
 }

@@ -14,6 +14,7 @@ const session: Session = {
   sub: "alice",
   sid: "sid-1",
   accessToken: "access-token-secret",
+  startedAt: NOW - 60,
   accessTokenExpiresAt: NOW + 300,
   refreshAt: NOW + 240,
   refreshToken: "refresh-token-secret",

@@ -19,6 +19,7 @@ const session: Session = {
   name: "Alice",
   email: "alice@example.com",
   accessToken: "old-access-token",
+  startedAt: NOW - 3600,
   accessTokenExpiresAt: NOW + 30,
   refreshAt: NOW - 30,
   refreshToken: REFRESH_TOKEN,

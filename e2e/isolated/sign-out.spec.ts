@@ -9,7 +9,7 @@
 import { expect, test, type APIRequestContext, type Browser, type Cookie, type Page } from "@playwright/test";
 import { decodeJwt } from "jose";
 import { E2E } from "../../playwright.config";
-import { apiHook, BFF_HEADERS, currentSub, idpHook, latestTokens, serverLog, sessionCookies, signIn, USERS, type IssuedTokens } from "../support";
+import { apiHook, BFF_HEADERS, currentSub, idpHook, latestTokens, serverLog, sessionCookies, signIn, submitLogin, USERS, type IssuedTokens } from "../support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -122,6 +122,30 @@ test("a session ended at the IdP is signed out here at the next request, and its
   await page.goto("/dashboard");
   await expect(page).toHaveURL(new RegExp(`^${E2E.idp}/`));
   await expect(page.getByLabel("Password")).toBeVisible();
+});
+
+test("an IdP that ends every session of the user, naming only the user, ends them here too; a sign-in after it holds", async ({ page, request }) => {
+  const tokens = await signInBob(page);
+
+  const ended = await request.post(`${E2E.idp}/__test/end-session?sub=${encodeURIComponent(await currentSub(page))}&subject-only=1`);
+  const answeredAt = Date.now();
+  expect(ended.status()).toBe(200);
+  const delivery = (await ended.json()) as { delivered: number; failed: number };
+  expect(delivery.delivered).toBeGreaterThanOrEqual(1);
+  expect(delivery.failed).toBe(0);
+
+  // The token is current, so the middleware reads nothing: the page's own read of the session is what refuses it.
+  await page.goto("/dashboard");
+  await expect(page).toHaveURL(new RegExp(`^${E2E.idp}/`));
+  expect(await me(page)).toBe(401);
+  expect(await apiStatus(request, tokens.access_token)).toBe(401);
+
+  // The logout ends the sessions that started in its second or before; from the next second on, a sign-in is new.
+  await page.waitForTimeout(Math.max(0, (Math.floor(answeredAt / 1000) + 1) * 1000 - Date.now()));
+  await submitLogin(page, USERS.bob);
+  await expect(page).toHaveURL(`${E2E.web}/dashboard`);
+  await expect(page.getByRole("heading", { name: `Hello, ${USERS.bob.name}` })).toBeVisible();
+  expect(await me(page)).toBe(200);
 });
 
 test("an invalid logout token gets 400 and changes nothing", async ({ page, request }) => {

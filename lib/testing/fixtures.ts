@@ -25,6 +25,7 @@ export function sessionFixture(overrides: Partial<Session> = {}): Session {
     refreshAt: now + 240,
     refreshToken: "refresh-token",
     idToken: "id-token",
+    startedAt: now - 60,
     expiresAt: now + 8 * 3600,
     ...overrides,
   };

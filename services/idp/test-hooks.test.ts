@@ -165,6 +165,19 @@ describe("end-session", () => {
     });
   });
 
+  it("with subject-only=1, names the user and no session in its logout tokens", async () => {
+    const jwks = createLocalJWKSet((await (await fetch(new URL("/jwks", test.config.issuer))).json()) as JSONWebKeySet);
+    const { tokens } = await signIn(test);
+
+    const response = await hook("POST", "end-session", { sub: alice.sub, "subject-only": "1" });
+    expect(await response.json()).toEqual({ sessions: 1, delivered: 1, failed: 0 });
+    const logoutToken = test.backchannelDeliveries[0]!.body.get("logout_token")!;
+    const { payload } = await jwtVerify(logoutToken, jwks, { issuer: test.config.issuer, audience: test.config.clientId });
+    expect(payload).toMatchObject({ sub: alice.sub, events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
+    expect(payload).not.toHaveProperty("sid");
+    expect((await refresh(tokens.refresh_token!)).body.error).toBe("invalid_grant");
+  });
+
   it("reports a delivery the web app refuses, and still ends the session", async () => {
     const { tokens } = await signIn(test);
     test.answerBackchannelWith(400);

@@ -37,7 +37,8 @@ import type { ExtraClaims } from "./provider";
  *   revoked and the session destroyed. It answers once every delivery has settled, with `{"sessions": <ended>,
  *   "delivered": <accepted with 200/204>, "failed": <attempted but refused or unreachable>}`. With no request
  *   context to pass, it does not emit `backchannel.success`/`backchannel.error`: `failed` is where a refused
- *   delivery shows.
+ *   delivery shows. With `&subject-only=1` the logout tokens carry no `sid`, as from an IdP that ends every session
+ *   of a user at once and names only the user.
  *
  * - `POST /__test/outage?down=1|0` (204), `GET /__test/outage` (`{"down": boolean}`): while down, every request
  *   that is not a hook has its connection destroyed before any response, so callers see a network error as if
@@ -195,7 +196,7 @@ export function createTestHooks(provider: Provider, padding: ClaimPadding) {
     return (deliver as BackchannelLogout).call(client, sub, sid);
   }
 
-  async function endSessions(sub: string): Promise<Reply> {
+  async function endSessions(sub: string, namesSession: boolean): Promise<Reply> {
     const result = { sessions: 0, delivered: 0, failed: 0 };
     const sessionIds = sessionIdsBySub.get(sub) ?? new Set<string>();
     for (const sessionId of [...sessionIds]) {
@@ -208,7 +209,7 @@ export function createTestHooks(provider: Provider, padding: ClaimPadding) {
       const clients = await Promise.all(authorizations.map(([clientId]) => provider.Client.find(clientId)));
       const deliveries = await Promise.allSettled(
         clients.flatMap((client) =>
-          client?.backchannelLogoutUri ? [backchannelLogout(client, sub, session.sidFor(client.clientId))] : [],
+          client?.backchannelLogoutUri ? [backchannelLogout(client, sub, namesSession ? session.sidFor(client.clientId) : undefined)] : [],
         ),
       );
       for (const delivery of deliveries) {
@@ -263,7 +264,7 @@ export function createTestHooks(provider: Provider, padding: ClaimPadding) {
           }),
       },
     ],
-    ["end-session", { POST: (params) => requireSub(params, endSessions) }],
+    ["end-session", { POST: (params) => requireSub(params, (sub) => endSessions(sub, params.get("subject-only") !== "1")) }],
     [
       "big-claims",
       {
