@@ -75,17 +75,18 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
     return unavailable();
   }
 
-  const { jti, sid, sub, acceptableUntil } = logout;
-  const nowSeconds = Math.floor(now() / 1000);
+  const { jti, sid, sub, issuedAt, acceptableUntil } = logout;
   // Kept until every session it may name has run its course.
-  const until = nowSeconds + deps.sessionMaxAge;
+  const until = Math.floor(now() / 1000) + deps.sessionMaxAge;
   const message = { jti, until: acceptableUntil };
   let firstUse: boolean;
   try {
-    // Without a `sid`, every session of the user (section 2.7) that had started by now; a sign-in after it is not one.
+    // Without a `sid`, every session of the user (section 2.7) that the IdP had started when it issued the token,
+    // both dated by the IdP's clock (see `Session.startedAt`): a sign-in after it is not one, however late the
+    // token arrives and whatever this instance's clock says.
     firstUse =
       sid === undefined
-        ? await deps.sessions.endOnce(endedKey.subject(sub), until, message, nowSeconds)
+        ? await deps.sessions.endOnce(endedKey.subject(sub), until, message, issuedAt)
         : await deps.sessions.endOnce(endedKey.idp(sid), until, message);
   } catch (error) {
     logError(SCOPE, "could not record the ended session", error);

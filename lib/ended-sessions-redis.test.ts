@@ -36,14 +36,21 @@ describe.skipIf(!redisServerInstalled)("Redis store of ended sessions (real redi
       expect(await redis.ttl("tessera:web:logout-jti:j")).toBeLessThanOrEqual(120);
     });
 
-    it("reads an entry from before sessions recorded their start as ending the sessions that recorded none", async () => {
+    it("reads an entry that instances from before sessions recorded their start write as ending every session under its key", async () => {
       const store = createRedisEndedSessions(redis);
       const t = nowSeconds();
       await redis.set("tessera:web:ended-sid:s", "1", "EX", 300);
       expect(await store.isEnded(0, "s")).toBe(true);
-      expect(await store.isEnded(t - 60, "s")).toBe(false);
+      expect(await store.isEnded(t, "s")).toBe(true);
       await store.end("s", t + 300);
-      expect(await store.isEnded(t - 60, "s")).toBe(true);
+      expect(await store.isEnded(t, "s")).toBe(true);
+    });
+
+    it("reads a value that is not a start as ending every session under its key", async () => {
+      const store = createRedisEndedSessions(redis);
+      await redis.set("tessera:web:ended-sid:s", "soon", "EX", 300);
+      expect(await store.isEnded(nowSeconds(), "s")).toBe(true);
+      expect(await store.isEnded(nowSeconds(), "other")).toBe(false);
     });
 
     it("lets Redis drop a session once its until passes", async () => {

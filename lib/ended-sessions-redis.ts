@@ -36,6 +36,14 @@ if KEYS[2] then extend(KEYS[2], ARGV[2], ARGV[3]) end
 return 1
 `;
 
+/**
+ * `'1'`, which instances from before sessions recorded their start write, ends every session under its key, as
+ * it always did; so does a value that is not a start at all, rather than none.
+ */
+function latestStartEnded(value: string): number {
+  return value !== "1" && /^\d+$/.test(value) ? Number(value) : Infinity;
+}
+
 export function createRedisEndedSessions(redis: Redis, now: () => number = Date.now): EndedSessions {
   // A session already over needs no entry (its cookie has expired): `extend` skips a time to live below one.
   const secondsUntil = (until: number) => until - Math.floor(now() / 1000);
@@ -57,7 +65,7 @@ export function createRedisEndedSessions(redis: Redis, now: () => number = Date.
     async isEnded(startedAt, ...keys) {
       if (keys.length === 0) return false;
       const listed = await redis.mget(...keys.map((key) => `${KEY_PREFIX}${key}`));
-      return listed.some((startedBy) => startedBy !== null && startedAt <= Number(startedBy));
+      return listed.some((value) => value !== null && startedAt <= latestStartEnded(value));
     },
   };
 }

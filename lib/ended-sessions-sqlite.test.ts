@@ -56,15 +56,21 @@ describe("SQLite store of ended sessions over time", () => {
     expect(count("seen_logout_tokens")).toBe(0);
   });
 
-  it("reads a file from before sessions recorded their start: its entries end the sessions that recorded none", async () => {
+  it("reads a file from before sessions recorded their start: its entries end every session under their key", async () => {
     const db = openEndedSessionsFile(":memory:");
     db.exec("CREATE TABLE ended_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
     db.prepare("INSERT INTO ended_sessions (sid, until) VALUES (?, ?)").run("s", T + 300);
     const store = createSqliteEndedSessions(db, () => T * 1000);
     expect(await store.isEnded(0, "s")).toBe(true);
-    expect(await store.isEnded(T - 60, "s")).toBe(false);
-    await store.end("s", T + 300);
-    expect(await store.isEnded(T - 60, "s")).toBe(true);
+    expect(await store.isEnded(T, "s")).toBe(true);
+    await store.end("s", T + 300, T - 60);
+    expect(await store.isEnded(T, "s")).toBe(true);
+  });
+
+  it("takes a row written as a version before sessions recorded their start writes it, and reads it as ending every session under its key", async () => {
+    const { db } = storeAt();
+    db.prepare("INSERT INTO ended_sessions (sid, until) VALUES (?, ?)").run("s", T + 300);
+    expect(await createSqliteEndedSessions(db, () => T * 1000).isEnded(T, "s")).toBe(true);
   });
 
   it("records neither message nor session when the write fails", async () => {

@@ -37,23 +37,25 @@ export function openEndedSessionsFile(file: string, { busyTimeoutMs = 5000 }: { 
   return db;
 }
 
+// A row written without `started_by` (in a file from before it, or by a version before it) ends every session
+// under its key, as such rows always did.
+const EVERY_START = Number.MAX_SAFE_INTEGER;
+
 export function createSqliteEndedSessions(db: Database.Database, now: () => number = Date.now): EndedSessions {
   db.exec(`
     CREATE TABLE IF NOT EXISTS ended_sessions (
       sid        TEXT PRIMARY KEY,
       until      INTEGER NOT NULL,
-      started_by INTEGER NOT NULL
+      started_by INTEGER NOT NULL DEFAULT ${EVERY_START}
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS seen_logout_tokens (
       jti   TEXT PRIMARY KEY,
       until INTEGER NOT NULL
     ) WITHOUT ROWID;
   `);
-  // A file from before sessions recorded their start: its entries name sessions that did not record one either
-  // (`parseSession` reads those as started at 0), so 0 ends exactly them, as it does for Redis's older entries.
   const columns = db.pragma("table_info(ended_sessions)") as { name: string }[];
   if (!columns.some((column) => column.name === "started_by")) {
-    db.exec("ALTER TABLE ended_sessions ADD COLUMN started_by INTEGER NOT NULL DEFAULT 0");
+    db.exec(`ALTER TABLE ended_sessions ADD COLUMN started_by INTEGER NOT NULL DEFAULT ${EVERY_START}`);
   }
   const purges = ["ended_sessions", "seen_logout_tokens"].map((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE until <= ?`));
   const upsert = db.prepare<[string, number, number], Entry>(

@@ -32,17 +32,18 @@ const invalid = async (promise: Promise<unknown>) => expect((await refusal(promi
 describe("createLogoutTokenVerifier", () => {
   it("accepts the IdP's logout token and returns its jti, sid and sub", async () => {
     const verified = await verify(await token({ jti: "j-1" }));
-    expect(verified).toEqual({ jti: "j-1", sid: "sid-1", sub: "alice", acceptableUntil: NOW + 120 + 5 });
+    expect(verified).toEqual({ jti: "j-1", issuedAt: NOW, sid: "sid-1", sub: "alice", acceptableUntil: NOW + 120 + 5 });
   });
 
   it("accepts a token that names only a session", async () => {
     expect(await verify(await token({ sub: undefined }))).toMatchObject({ sid: "sid-1" });
   });
 
-  it("accepts a token that names only a subject", async () => {
-    const verified = await verify(await token({ sid: undefined }));
+  it("accepts a token that names only a subject, and says when the IdP issued it", async () => {
+    const verified = await verify(await token({ sid: undefined, iat: NOW - 30 }));
     expect(verified.sid).toBeUndefined();
     expect(verified.sub).toBe("alice");
+    expect(verified.issuedAt).toBe(NOW - 30);
   });
 
   it("accepts a token without typ, and typ application/logout+jwt", async () => {

@@ -27,6 +27,8 @@ export class LogoutTokenError extends CodedError<LogoutTokenErrorCode> {
 /** A verified logout token: it names a session, a subject, or both. */
 export type LogoutToken = {
   jti: string;
+  /** `iat`, epoch seconds on the IdP's clock: sessions ended by `sub` alone are those the IdP had started by then. */
+  issuedAt: number;
   /** Epoch seconds after which this token would be refused anyway, so its `jti` need not be remembered longer. */
   acceptableUntil: number;
 } & ({ sid: string; sub?: string } | { sid?: undefined; sub: string });
@@ -91,10 +93,12 @@ export function createLogoutTokenVerifier({ issuer, clientId, getKey, clockToler
     const sid = optionalString(payload, "sid");
     const sub = optionalString(payload, "sub");
 
-    const youngEnoughUntil = (payload.iat as number) + MAX_LOGOUT_TOKEN_AGE + clockTolerance;
+    // jose has checked that `iat` is present, a number, and neither too old nor from the future.
+    const issuedAt = payload.iat as number;
+    const youngEnoughUntil = issuedAt + MAX_LOGOUT_TOKEN_AGE + clockTolerance;
     const acceptableUntil = Math.ceil(typeof payload.exp === "number" ? Math.min(youngEnoughUntil, payload.exp + clockTolerance) : youngEnoughUntil);
-    if (sid !== undefined) return { jti, acceptableUntil, sid, ...(sub === undefined ? {} : { sub }) };
-    if (sub !== undefined) return { jti, acceptableUntil, sub };
+    if (sid !== undefined) return { jti, issuedAt, acceptableUntil, sid, ...(sub === undefined ? {} : { sub }) };
+    if (sub !== undefined) return { jti, issuedAt, acceptableUntil, sub };
     throw invalid("neither sid nor sub is present");
   };
 }

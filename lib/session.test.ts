@@ -13,7 +13,7 @@ const ID_TOKEN = "id-token-header.id-token-payload.id-token-signature";
 function input(overrides: Partial<NewSessionInput> = {}): NewSessionInput {
   return {
     tokens: { access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN, id_token: ID_TOKEN, expires_at: NOW + 300 },
-    claims: { sub: "alice", sid: "sid-1", name: "Alice", email: "alice@example.com" },
+    claims: { sub: "alice", sid: "sid-1", name: "Alice", email: "alice@example.com", iat: NOW - 1 },
     nowSeconds: NOW,
     maxAge: MAX_AGE,
     id: "session-1",
@@ -51,9 +51,14 @@ describe("newSession", () => {
       refreshAt: NOW + 240,
       refreshToken: REFRESH_TOKEN,
       idToken: ID_TOKEN,
-      startedAt: NOW,
+      startedAt: NOW - 1,
       expiresAt: NOW + MAX_AGE,
     });
+  });
+
+  it("dates the session's start by the IdP's clock, the ID token's iat, and by its own without one", () => {
+    expect(newSession(input({ claims: { sub: "alice", iat: NOW - 7.5 } })).startedAt).toBe(NOW - 8);
+    expect(newSession(input({ claims: { sub: "alice" } })).startedAt).toBe(NOW);
   });
 
   it("takes the access-token expiry from expires_at when the token response gives it", () => {
@@ -153,7 +158,7 @@ describe("withRefreshedTokens", () => {
 
   it("never moves the session's end or who it belongs to", () => {
     const next = withRefreshedTokens(session, { access_token: "at-2", refresh_token: "rt-2", id_token: "id-2", expires_at: LATER + 300 }, LATER);
-    expect(next).toMatchObject({ sub: session.sub, sid: session.sid, name: session.name, email: session.email, startedAt: NOW, expiresAt: session.expiresAt, idToken: "id-2" });
+    expect(next).toMatchObject({ sub: session.sub, sid: session.sid, name: session.name, email: session.email, startedAt: session.startedAt, expiresAt: session.expiresAt, idToken: "id-2" });
   });
 
   it("refuses a response without an access token", () => {

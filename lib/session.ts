@@ -24,7 +24,10 @@ export interface Session {
   refreshToken?: string;
   /** Kept only as `id_token_hint` for RP-initiated logout. */
   idToken?: string;
-  /** When the user signed in, seconds since the epoch: a logout of all the user's sessions ends those started by then. */
+  /**
+   * When the user signed in, seconds since the epoch on the IdP's clock (the ID token's `iat`): a logout token
+   * that ends all the user's sessions, dated by the same clock, ends those started by then.
+   */
   startedAt: number;
   /** Absolute end of the session, seconds since the epoch; never extended by a refresh. */
   expiresAt: number;
@@ -52,7 +55,7 @@ export interface TokenSet {
 
 export interface NewSessionInput {
   tokens: TokenSet;
-  claims: { sub?: unknown; sid?: unknown; name?: unknown; email?: unknown };
+  claims: { sub?: unknown; sid?: unknown; name?: unknown; email?: unknown; iat?: unknown };
   nowSeconds: number;
   maxAge: number;
   refreshSkew?: number;
@@ -92,7 +95,7 @@ export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = D
     refreshAt: refreshTime(nowSeconds, accessTokenExpiresAt, refreshSkew),
     refreshToken: optionalString(tokens.refresh_token),
     idToken: optionalString(tokens.id_token),
-    startedAt: nowSeconds,
+    startedAt: typeof claims.iat === "number" ? Math.floor(claims.iat) : nowSeconds,
     expiresAt: Math.min(nowSeconds + maxAge, refreshLimit),
   };
 }
