@@ -1,11 +1,12 @@
 /**
- * The shared list of ended sessions for several web instances: one Redis key per ended key, whose value is the
+ * The shared list of ended sessions for several web instances: one Redis key per entry, whose value is the
  * latest start of a session it ends, and which Redis expires by itself. Node runtime only.
  */
 import { Redis } from "ioredis";
 import type { EndedSessions, OneTimeMessage } from "./ended-sessions";
 import { logError, logInfo } from "./log";
 
+// Its older name, so that instances of the previous version and this one read and write the same entries.
 const KEY_PREFIX = "tessera:web:ended-sid:";
 const JTI_PREFIX = "tessera:web:logout-jti:";
 

@@ -44,8 +44,8 @@ export interface EndedSessions {
  * What the list is keyed by. Sign-out lists this app's own session id: a fresh one at every sign-in, so a
  * new session is never caught by an old entry even when the IdP reuses its `sid` (its single sign-on
  * session outlived the sign-out). Back-channel logout lists the IdP's `sid`, all the IdP names, or, when the
- * IdP ends every session of a user, the user's `sub`, for the sessions that had started by then: the user can
- * sign in again at once.
+ * IdP ends every session of a user, the user's `sub`, for the sessions the IdP had started when it said so: the
+ * user can sign in again.
  */
 export const endedKey = {
   session: (id: string) => `session:${id}`,
