@@ -10,6 +10,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 /** Asymmetric algorithms only: an HMAC key would be the client secret, and `none` is no signature. */
 export const ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
 
+/** Seconds of leeway between the IdP's clock and ours, wherever one of the IdP's times is compared with ours. */
+export const CLOCK_TOLERANCE = 5;
+
 export interface IdTokenVerifierOptions {
   issuer: string;
   clientId: string;
@@ -18,7 +21,7 @@ export interface IdTokenVerifierOptions {
   clockTolerance?: number;
 }
 
-export function createIdTokenVerifier({ issuer, clientId, getKey, clockTolerance = 5 }: IdTokenVerifierOptions) {
+export function createIdTokenVerifier({ issuer, clientId, getKey, clockTolerance = CLOCK_TOLERANCE }: IdTokenVerifierOptions) {
   return async function verifyIdToken(idToken: string): Promise<JWTPayload> {
     const { payload } = await jwtVerify(idToken, getKey, {
       issuer,

@@ -44,6 +44,7 @@ describe("createLogoutTokenVerifier", () => {
     expect(verified.sid).toBeUndefined();
     expect(verified.sub).toBe("alice");
     expect(verified.issuedAt).toBe(NOW - 30);
+    expect((await verify(await token({ iat: NOW - 30.7 }))).issuedAt).toBe(NOW - 31);
   });
 
   it("accepts a token without typ, and typ application/logout+jwt", async () => {

@@ -6,7 +6,7 @@
  * logout event, `sid` and/or `sub`, and no `nonce`. Key getter and clock are injected. Edge-safe.
  */
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { ID_TOKEN_ALGORITHMS } from "./id-token";
+import { CLOCK_TOLERANCE, ID_TOKEN_ALGORITHMS } from "./id-token";
 import { CodedError } from "./coded-error";
 
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -62,7 +62,7 @@ function classify(error: unknown): LogoutTokenError {
   return invalid(`The logout token did not verify: ${error.message}`, error);
 }
 
-export function createLogoutTokenVerifier({ issuer, clientId, getKey, clockTolerance = 5, now = Date.now }: LogoutTokenVerifierOptions) {
+export function createLogoutTokenVerifier({ issuer, clientId, getKey, clockTolerance = CLOCK_TOLERANCE, now = Date.now }: LogoutTokenVerifierOptions) {
   return async function verifyLogoutToken(token: string): Promise<LogoutToken> {
     let verified: Awaited<ReturnType<typeof jwtVerify>>;
     try {
@@ -94,8 +94,10 @@ export function createLogoutTokenVerifier({ issuer, clientId, getKey, clockToler
     const sub = optionalString(payload, "sub");
 
     // jose has checked that `iat` is present, a number, and neither too old nor from the future.
-    const issuedAt = payload.iat as number;
-    const youngEnoughUntil = issuedAt + MAX_LOGOUT_TOKEN_AGE + clockTolerance;
+    const iat = payload.iat as number;
+    // Whole seconds, as a session's start is.
+    const issuedAt = Math.floor(iat);
+    const youngEnoughUntil = iat + MAX_LOGOUT_TOKEN_AGE + clockTolerance;
     const acceptableUntil = Math.ceil(typeof payload.exp === "number" ? Math.min(youngEnoughUntil, payload.exp + clockTolerance) : youngEnoughUntil);
     if (sid !== undefined) return { jti, issuedAt, acceptableUntil, sid, ...(sub === undefined ? {} : { sub }) };
     if (sub !== undefined) return { jti, issuedAt, acceptableUntil, sub };

@@ -1,5 +1,6 @@
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { CLOCK_TOLERANCE } from "./id-token";
 import { createSessionCodec } from "./session-codec";
 import { SessionError, newSession, parseSession, sessionPayload, toPublicSession, withRefreshedTokens, type NewSessionInput, type Session } from "./session";
 
@@ -59,6 +60,11 @@ describe("newSession", () => {
   it("dates the session's start by the IdP's clock, the ID token's iat, and by its own without one", () => {
     expect(newSession(input({ claims: { sub: "alice", iat: NOW - 7.5 } })).startedAt).toBe(NOW - 8);
     expect(newSession(input({ claims: { sub: "alice" } })).startedAt).toBe(NOW);
+  });
+
+  it("never dates the session's start later than its own clock allows, whatever the ID token says", () => {
+    expect(newSession(input({ claims: { sub: "alice", iat: NOW + 4 } })).startedAt).toBe(NOW + 4);
+    expect(newSession(input({ claims: { sub: "alice", iat: NOW * 1000 } })).startedAt).toBe(NOW + CLOCK_TOLERANCE);
   });
 
   it("takes the access-token expiry from expires_at when the token response gives it", () => {

@@ -6,6 +6,7 @@
  */
 import { decodeJwt } from "jose";
 import { CodedError } from "./coded-error";
+import { CLOCK_TOLERANCE } from "./id-token";
 import { DEFAULT_REFRESH_SKEW, refreshTime } from "./refresh-policy";
 
 export interface Session {
@@ -95,7 +96,9 @@ export function newSession({ tokens, claims, nowSeconds, maxAge, refreshSkew = D
     refreshAt: refreshTime(nowSeconds, accessTokenExpiresAt, refreshSkew),
     refreshToken: optionalString(tokens.refresh_token),
     idToken: optionalString(tokens.id_token),
-    startedAt: typeof claims.iat === "number" ? Math.floor(claims.iat) : nowSeconds,
+    // Never later than our clock allows: an `iat` from the far future would lift the session above every entry
+    // in the list of ended sessions, its own sign-out's included.
+    startedAt: typeof claims.iat === "number" ? Math.min(Math.floor(claims.iat), nowSeconds + CLOCK_TOLERANCE) : nowSeconds,
     expiresAt: Math.min(nowSeconds + maxAge, refreshLimit),
   };
 }
