@@ -42,8 +42,9 @@ describe.skipIf(!redisServerInstalled)("Redis store of ended sessions (real redi
       await redis.set("tessera:web:ended-sid:s", "1", "EX", 300);
       expect(await store.isEnded(0, "s")).toBe(true);
       expect(await store.isEnded(t, "s")).toBe(true);
-      await store.end("s", t + 300);
+      await store.end("s", t + 600, t - 60);
       expect(await store.isEnded(t, "s")).toBe(true);
+      expect(await redis.ttl("tessera:web:ended-sid:s")).toBeGreaterThan(300);
     });
 
     it("reads a value that is not a start as ending every session under its key", async () => {
@@ -51,6 +52,8 @@ describe.skipIf(!redisServerInstalled)("Redis store of ended sessions (real redi
       await redis.set("tessera:web:ended-sid:s", "soon", "EX", 300);
       expect(await store.isEnded(nowSeconds(), "s")).toBe(true);
       expect(await store.isEnded(nowSeconds(), "other")).toBe(false);
+      await store.end("s", nowSeconds() + 300, nowSeconds() - 60);
+      expect(await store.isEnded(nowSeconds(), "s")).toBe(true);
     });
 
     it("lets Redis drop a session once its until passes", async () => {

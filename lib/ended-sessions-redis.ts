@@ -17,8 +17,12 @@ local function extend(key, ttl, startedBy)
   ttl = tonumber(ttl)
   startedBy = tonumber(startedBy)
   if ttl <= 0 then return end
-  local listed = tonumber(redis.call('GET', key))
-  if listed and listed > startedBy then startedBy = listed end
+  local listed = redis.call('GET', key)
+  if listed then
+    -- As latestStartEnded reads it: a value that ends every session keeps doing so.
+    if listed == '1' or not string.match(listed, '^%d+$') then startedBy = listed
+    elseif tonumber(listed) > startedBy then startedBy = tonumber(listed) end
+  end
   local left = redis.call('TTL', key)
   if left > ttl then ttl = left end
   redis.call('SET', key, startedBy, 'EX', ttl)
@@ -39,7 +43,7 @@ return 1
 
 /**
  * `'1'`, which instances from before sessions recorded their start write, ends every session under its key, as
- * it always did; so does a value that is not a start at all, rather than none.
+ * it always did; so does a value that is not a start at all, rather than none. `extend` merges by the same rule.
  */
 function latestStartEnded(value: string): number {
   return value !== "1" && /^\d+$/.test(value) ? Number(value) : Infinity;
