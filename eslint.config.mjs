@@ -1,6 +1,12 @@
 import next from "eslint-config-next/core-web-vitals";
 import nextTypescript from "eslint-config-next/typescript";
 
+/**
+ * Code that the edge middleware may load: Web APIs, `jose`, `oauth4webapi`, Auth.js and Next.js's edge modules.
+ * Node-only code lives in `lib/server/` (and in the services, which the app never imports).
+ */
+const EDGE_SAFE = ["middleware.ts", "lib/*.ts", "lib/{session,refresh,idp,api,http,client}/**/*.ts"];
+
 const config = [
   ...next,
   ...nextTypescript,
@@ -10,6 +16,29 @@ const config = [
       // client-side transitions or prefetches, so they are plain <a> elements on purpose.
       "@next/next/no-html-link-for-pages": "off",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      // A module graph without circles: a contract sits below its implementations, never beside them.
+      "import/no-cycle": ["error", { ignoreExternal: true }],
+    },
+  },
+  {
+    files: EDGE_SAFE,
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "import/no-nodejs-modules": "error",
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "next/headers", message: "Edge-safe code reads cookies from the request; next/headers belongs in lib/server/." },
+            { name: "better-sqlite3", message: "Node-only: keep it in lib/server/." },
+            { name: "ioredis", message: "Node-only: keep it in lib/server/." },
+          ],
+          patterns: [
+            { group: ["@/lib/server", "@/lib/server/**", "**/server/**", "./server", "../server"], message: "Edge-safe code never imports lib/server/ (Node-only)." },
+            { group: ["@/lib/testing/**", "**/testing/**", "@/services/**", "**/services/**"], message: "Production code imports neither test helpers nor the services." },
+          ],
+        },
+      ],
     },
   },
   { ignores: [".next/**", ".data/**", ".bench/**", "node_modules/**", "test-results/**", "playwright-report/**", "next-env.d.ts"] },

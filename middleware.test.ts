@@ -4,10 +4,10 @@
  */
 import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sessionPayload, type Session } from "@/lib/session";
-import { createSessionCodec } from "@/lib/session-codec";
-import { COOKIE_NAMES } from "@/lib/session-cookie";
-import { STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
+import { sessionPayload, type Session } from "@/lib/session/session";
+import { createSessionCodec } from "@/lib/session/codec";
+import { COOKIE_NAMES } from "@/lib/session/cookies";
+import { STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 
 const NEWEST = "newest-secret-0123456789-0123456789-0123456789";
 const OLDER = "older-secret-0123456789-0123456789-0123456789";

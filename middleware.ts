@@ -3,8 +3,8 @@
  * Everything behind it only reads.
  *
  * It sees every page, and the data routes (`/api/*`) only when the browser's freshness hint has lapsed,
- * that is when the access token is due for refresh (see `lib/fresh-hint.ts`); a data request with a
- * current token goes straight to its route handler, which makes the same checks (`lib/data-request.ts`).
+ * that is when the access token is due for refresh (see `lib/session/fresh-hint.ts`); a data request with a
+ * current token goes straight to its route handler, which makes the same checks (`lib/server/data-route.ts`).
  *
  * 1. Pages: a fresh CSP nonce for this response (Next.js reads it from the request's CSP header).
  * 2. `/api/*`: the anti-forgery check (403 JSON, never a redirect).
@@ -15,24 +15,24 @@
  *    give the browser the freshness hint whenever the token is current.
  * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP keeps
  *    the session, serving with the current token while it lasts, then 503.
- * Imports only edge-safe modules (Web APIs, jose, oauth4webapi).
+ * Imports only edge-safe modules (Web APIs, jose, oauth4webapi; never `lib/server/`), which lint enforces.
  */
 import { NextResponse, type NextRequest } from "next/server";
+import { isBenchmarkPassthrough } from "@/lib/benchmark";
 import { getConfig } from "@/lib/config";
-import { refuseForgery } from "@/lib/csrf";
-import { json, jsonError, unauthenticated } from "@/lib/json-response";
+import { refuseForgery } from "@/lib/http/anti-forgery";
+import { jsonError, sessionExpired, unauthenticated } from "@/lib/http/json";
+import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
+import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
-import { readSession } from "@/lib/sealed-session";
-import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/security-headers";
-import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
-import { keepSessionFresh } from "@/lib/session-refresher";
-import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session-response";
-import { unavailablePage } from "@/lib/unavailable-page";
+import { keepSessionFresh } from "@/lib/refresh/keep-fresh";
+import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
+import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
+import { readSessionCookie } from "@/lib/session/seal";
 
 export async function middleware(request: NextRequest): Promise<Response> {
-  const { authUrl, issuer, production, benchmarkRoutes } = getConfig();
-  // The benchmark's measure of what running any middleware at all costs a page (BENCHMARK_ROUTES=1 only).
-  if (benchmarkRoutes && request.nextUrl.pathname === "/bench/passthrough") return NextResponse.next();
+  if (isBenchmarkPassthrough(request.nextUrl.pathname)) return NextResponse.next();
+  const { authUrl, issuer, production } = getConfig();
   const https = authUrl.protocol === "https:";
   const nonce = newNonce();
   const csp = contentSecurityPolicy({ nonce, idpOrigin: new URL(issuer).origin, development: !production, https });
@@ -54,10 +54,10 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   if (forged) return forged;
   if (!isGuarded(pathname)) return NextResponse.next({ request: { headers } });
   // The freshness hint says the token is current: there is nothing to refresh, and the page's own read of the
-  // session (`getSession`, which also consults the list of ended sessions) decides the rest.
+  // session (`getAdmittedSession`, which also consults the list of ended sessions) decides the rest.
   if (request.cookies.has(COOKIE_NAMES.fresh)) return NextResponse.next({ request: { headers } });
 
-  const session = await readSession(request.cookies.getAll());
+  const session = await readSessionCookie(request.cookies.getAll());
   if (!session) {
     const answer = wantsJson ? unauthenticated() : redirectToSignIn(request);
     // A cookie that is there but cannot be opened (tampered, or sealed with a retired secret) is dropped.
@@ -75,7 +75,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
       return result.changed ? continueWithSession(request, headers, result.session) : NextResponse.next({ request: { headers } });
     case "ended":
       logInfo("refresh", `session ended: ${result.error.message}`);
-      return clearSessionCookies(request, wantsJson ? json({ error: "session_expired", reason: result.error.code }, 401) : redirectToSignIn(request));
+      return clearSessionCookies(request, wantsJson ? sessionExpired(result.error.code) : redirectToSignIn(request));
     case "unavailable":
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.") : unavailablePage(nonce);

@@ -1,7 +1,7 @@
-import { getSession } from "@/lib/server-session";
+import { getAdmittedSession } from "@/lib/server/session-reader";
 
 export default async function Home() {
-  const session = await getSession();
+  const session = await getAdmittedSession();
   return (
     <section className="space-y-6">
       <h1 className="text-4xl font-bold tracking-tight">Your notes, behind a proper sign-in.</h1>

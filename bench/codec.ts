@@ -4,7 +4,7 @@
  * real session payload and secret.
  */
 import { decode, encode } from "next-auth/jwt";
-import { createSessionCodec } from "@/lib/session-codec";
+import { createSessionCodec } from "@/lib/session/codec";
 import { median } from "./load";
 
 export interface CodecCosts {

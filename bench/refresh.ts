@@ -9,9 +9,9 @@
  * token-endpoint calls, fewer would be impossible without failed requests.
  */
 import autocannon from "autocannon";
-import type { SessionCodec } from "@/lib/session-codec";
-import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
-import { parseSession, type Session } from "@/lib/session";
+import type { SessionCodec } from "@/lib/session/codec";
+import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
+import { sessionFromPayload, type Session } from "@/lib/session/session";
 import type { CookieJar } from "../services/idp/testing/cookie-jar";
 import type { Browser } from "./browser";
 import { median } from "./load";
@@ -87,7 +87,7 @@ function setCookiesOf(rawHeaders: readonly string[]): string[] {
 async function tokenChain(codec: SessionCodec, sealed: readonly string[]): Promise<Session[]> {
   const chain: Session[] = [];
   for (const value of sealed) {
-    const session = parseSession(await codec.open(value));
+    const session = sessionFromPayload(await codec.open(value));
     if (!session) throw new Error("a session cookie the app set could not be opened");
     if (!chain.some((known) => known.accessToken === session.accessToken)) chain.push(session);
   }

@@ -141,7 +141,7 @@ export function toMarkdown(report: Report): string {
       `${codec.iterations} calls × 3 interleaved repetitions, median.`,
     "",
     table(
-      ["", "Tessera (`lib/session-codec.ts`)", "Auth.js v5 default, this run", "Auth.js v5 build, reference"],
+      ["", "Tessera (`lib/session/codec.ts`)", "Auth.js v5 default, this run", "Auth.js v5 build, reference"],
       [
         ["read: `open` / `decode`", us(codec.tesseraOpen), us(codec.authjsDecode), `~${AUTHJS_REFERENCE.decodeMicros} µs`],
         ["write: `seal` / `encode`", us(codec.tesseraSeal), us(codec.authjsEncode), `~${AUTHJS_REFERENCE.encodeMicros} µs`],

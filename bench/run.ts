@@ -4,7 +4,7 @@
  * benchmark still works; `--no-build` reuses the `.next` of a previous build of the same code.
  *
  * 1. `GET /api/notes` with a signed-in browser's cookies (session read, Bearer forward; the middleware only
- *    once the token is due, see lib/fresh-hint.ts) against `/bench/notes`, the same forwarding with a token
+ *    once the token is due, see lib/session/fresh-hint.ts) against `/bench/notes`, the same forwarding with a token
  *    obtained beforehand, no cookies and no middleware. 1b: the same request when the middleware does run.
  * 2. `/dashboard` through the middleware against the same page left out by the matcher. 2b: the page through
  *    a middleware that returns at once, which is what Next.js charges for running any middleware.
@@ -22,9 +22,9 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSessionCodec } from "@/lib/session-codec";
-import { COOKIE_NAMES, joinChunks } from "@/lib/session-cookie";
-import { parseSession, sessionPayload } from "@/lib/session";
+import { createSessionCodec } from "@/lib/session/codec";
+import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
+import { sessionFromPayload, sessionPayload } from "@/lib/session/session";
 import { Browser, signIn, type Credentials } from "./browser";
 import { codecCosts } from "./codec";
 import { compare, type LoadSettings, type Target } from "./load";
@@ -254,7 +254,7 @@ async function main(): Promise<number> {
       progress(`  ratio ${result.ratio.toFixed(2)}${target === undefined ? "" : ` (target ≥ ${target})`}`);
     }
 
-    const session = parseSession(await createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session).open(joinChunks(COOKIE_NAMES.session, browser.jar(WEB.origin).list()) ?? ""));
+    const session = sessionFromPayload(await createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session).open(joinChunks(COOKIE_NAMES.session, browser.jar(WEB.origin).list()) ?? ""));
     if (!session) throw new Error("the signed-in session cookie could not be opened with the benchmark's AUTH_SECRET");
     payload = sessionPayload(session);
   } finally {

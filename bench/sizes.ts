@@ -3,7 +3,7 @@
  * JavaScript of the dashboard, and whether steady-state responses rewrite the session cookie.
  */
 import { gzipSync } from "node:zlib";
-import { COOKIE_NAMES, isChunkOf } from "@/lib/session-cookie";
+import { COOKIE_NAMES, isChunkOf } from "@/lib/session/cookies";
 import type { Browser } from "./browser";
 
 export interface Sizes {

@@ -5,8 +5,9 @@
  * `getConfig` validates `process.env` once per process and caches the result. Edge-safe: it uses no
  * Node APIs, so the middleware may import it.
  */
-
-export type AudienceStyle = "resource" | "audience" | "scope" | "none";
+import { CodedError } from "./errors";
+import { AUDIENCE_STYLES, type AudienceStyle } from "@/lib/idp/quirks";
+import { DEFAULT_REFRESH_SKEW } from "@/lib/refresh/policy";
 
 export interface Config {
   production: boolean;
@@ -36,18 +37,15 @@ export interface Config {
   benchmarkRoutes: boolean;
 }
 
-export class ConfigError extends Error {
-  readonly code = "invalid_config";
+export class ConfigError extends CodedError<"invalid_config"> {
+  override readonly name = "ConfigError";
   constructor(
     readonly variable: string,
     problem: string,
   ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-    this.name = "ConfigError";
+    super("invalid_config", `Invalid configuration: ${variable} ${problem}`);
   }
 }
-
-import { DEFAULT_REFRESH_SKEW } from "./refresh-policy";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -171,8 +169,6 @@ function readRedisUrl(value: string, production: boolean): URL {
   }
   return url;
 }
-
-const AUDIENCE_STYLES: readonly AudienceStyle[] = ["resource", "audience", "scope", "none"];
 
 function readAudienceStyle(raw: string | undefined): AudienceStyle {
   const value = raw?.trim() || "resource";

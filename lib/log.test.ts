@@ -2,7 +2,7 @@
 import { CallbackRouteError, OAuthCallbackError } from "@auth/core/errors";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { describeError, logError } from "./log";
-import { SessionTooLargeError } from "./sealed-session";
+import { SessionTooLargeError } from "@/lib/session/seal";
 
 /** What a production build throws from the OIDC callback: Auth.js's CallbackRouteError, its class name minified. */
 class p extends CallbackRouteError {}

@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { bffFetch } from "@/lib/bff-fetch";
+import { bffFetch } from "@/lib/client/bff-fetch";
 import { SessionEnded } from "./session-ended";
 
 interface Note {

@@ -1,4 +1,4 @@
-import { signedOutNotes } from "@/lib/sign-out-notice";
+import { signedOutNotes } from "@/lib/server/sign-out/notice";
 
 /** `state` comes back from the IdP (or straight from sign-out): only known values map to fixed sentences. */
 export default async function SignedOut({ searchParams }: { searchParams: Promise<{ state?: string | string[] }> }) {

@@ -5,7 +5,7 @@
  */
 import { maxHeaderSize } from "node:http";
 import { expect, test, type Page, type Response } from "@playwright/test";
-import { MAX_SEALED_LENGTH } from "../../lib/sealed-session";
+import { MAX_SEALED_LENGTH } from "../../lib/session/seal";
 import { E2E } from "../../playwright.config";
 import {
   currentSub,

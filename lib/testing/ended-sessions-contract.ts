@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { EndedSessions } from "../ended-sessions";
+import type { EndedSessions } from "@/lib/server/ended-sessions/store";
 
 /**
  * What every store of ended sessions must do, on the real clock. Each implementation's own test file runs it

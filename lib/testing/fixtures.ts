@@ -1,4 +1,4 @@
-import type { Session } from "../session";
+import type { Session } from "@/lib/session/session";
 
 /** A promise settled from outside, so a test decides when a task finishes. */
 export function deferred<T>() {

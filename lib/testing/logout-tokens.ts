@@ -1,5 +1,5 @@
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { BACKCHANNEL_LOGOUT_EVENT } from "../logout-token";
+import { BACKCHANNEL_LOGOUT_EVENT } from "@/lib/idp/logout-token";
 
 /** An IdP's signing key and the logout tokens it would send; each test changes one thing about them. */
 export const TEST_ISSUER = "https://idp.example";

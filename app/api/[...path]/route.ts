@@ -3,8 +3,8 @@
  * gets an HTML page from `/api/*`.
  */
 import { getConfig } from "@/lib/config";
-import { refuseForgery } from "@/lib/csrf";
-import { jsonError } from "@/lib/json-response";
+import { refuseForgery } from "@/lib/http/anti-forgery";
+import { jsonError } from "@/lib/http/json";
 
 const notFound = (request: Request): Response =>
   refuseForgery(request, getConfig().authUrl.origin) ?? jsonError(404, "not_found", "No such data route.");

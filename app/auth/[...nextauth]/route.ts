@@ -4,9 +4,9 @@
  * endpoints are not exposed, so there is no second, weaker way in or out.
  */
 import { NextRequest } from "next/server";
-import { handlers } from "@/lib/auth";
-import { jsonError, NO_STORE } from "@/lib/json-response";
-import { deleteLeftoverCookies } from "@/lib/sign-in-transaction";
+import { handlers } from "@/lib/server/auth";
+import { jsonError, NO_STORE } from "@/lib/http/json";
+import { finishSignIn } from "@/lib/server/sign-in-callback";
 
 const CALLBACK_PATH = "/auth/callback/oidc";
 
@@ -19,7 +19,7 @@ export async function GET(request: NextRequest): Promise<Response> {
   const response = await handlers.GET(new NextRequest(url, request));
   // The callback sets the session cookie, and Auth.js marks none of its answers uncacheable. Its redirects'
   // headers are immutable, hence the copy.
-  const headers = deleteLeftoverCookies(new Headers(response.headers));
+  const headers = await finishSignIn(new Headers(response.headers), request.cookies.getAll());
   for (const [name, value] of Object.entries(NO_STORE)) headers.set(name, value);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -2,10 +2,10 @@
  * Starts sign-in: straight to the IdP's login page, then back to `returnTo` (a local path only).
  */
 import type { NextRequest } from "next/server";
-import { signIn } from "@/lib/auth";
-import { NO_STORE } from "@/lib/json-response";
+import { signIn } from "@/lib/server/auth";
+import { NO_STORE } from "@/lib/http/json";
 import { logError } from "@/lib/log";
-import { safeReturnTo } from "@/lib/return-to";
+import { safeReturnTo } from "@/lib/http/return-to";
 
 export async function GET(request: NextRequest): Promise<Response> {
   const returnTo = safeReturnTo(request.nextUrl.searchParams.get("returnTo"));

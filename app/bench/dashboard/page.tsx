@@ -3,13 +3,13 @@
  * `/dashboard` costs beyond this is the middleware. Served only with BENCHMARK_ROUTES=1.
  */
 import { notFound } from "next/navigation";
-import { getConfig } from "@/lib/config";
+import { benchmarkRoutesOn } from "@/lib/benchmark";
 import Dashboard from "../../dashboard/page";
 
 // The flag is read per request: a build made without the benchmark's environment must not bake in a 404.
 export const dynamic = "force-dynamic";
 
 export default function BenchDashboard() {
-  if (!getConfig().benchmarkRoutes) notFound();
+  if (!benchmarkRoutesOn()) notFound();
   return <Dashboard />;
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 const config = vi.hoisted(() => ({ benchmarkRoutes: false, apiUrl: new URL("http://api.test"), apiTimeoutMs: 1000 }));
 const forwardToApi = vi.hoisted(() => vi.fn(async () => Response.json({ notes: [] })));
 vi.mock("@/lib/config", () => ({ getConfig: () => config }));
-vi.mock("@/lib/api-proxy", () => ({ forwardToApi }));
+vi.mock("@/lib/api/proxy", () => ({ forwardToApi }));
 
 const { GET } = await import("./route");
 

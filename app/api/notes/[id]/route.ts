@@ -3,8 +3,8 @@
  * id segment (no `..`, slashes or encoded tricks) ever reaches the upstream URL.
  */
 import type { NextRequest } from "next/server";
-import { jsonError } from "@/lib/json-response";
-import { forwardWithSession } from "@/lib/session-proxy";
+import { jsonError } from "@/lib/http/json";
+import { forwardWithSession } from "@/lib/server/data-route";
 
 const NOTE_ID = /^[A-Za-z0-9-]{1,64}$/;
 

@@ -1,0 +1,52 @@
+/**
+ * Revokes the session's refresh token at the IdP's revocation endpoint (RFC 7009), so that no copy of the
+ * session can mint new access tokens. oauth4webapi does the protocol; the client authenticates as at the token
+ * endpoint (see `client-auth`).
+ *
+ * Failures become a `TokenRevocationError` whose `code` tells sign-out what to do next:
+ * - `idp_unreachable`: network error, timeout or a 5xx: sending the browser to the IdP would fail too;
+ * - `revocation_refused`: the IdP answered, and refused; its end-session endpoint is still worth a try.
+ * Edge-safe.
+ */
+import * as oauth from "oauth4webapi";
+import { CodedError } from "@/lib/errors";
+import { clientAuthentication, type ClientOptions } from "./client-auth";
+import { errorStatus, idpRequestOptions, isNetworkError } from "./http";
+
+export type TokenRevocationErrorCode = "idp_unreachable" | "revocation_refused";
+
+export class TokenRevocationError extends CodedError<TokenRevocationErrorCode> {
+  override readonly name = "TokenRevocationError";
+}
+
+export type TokenRevocationOptions = ClientOptions;
+
+function classify(error: unknown): TokenRevocationError {
+  if (isNetworkError(error)) return new TokenRevocationError("idp_unreachable", "The IdP could not be reached", { cause: error });
+  const status = errorStatus(error);
+  if (status !== undefined && status >= 500) {
+    return new TokenRevocationError("idp_unreachable", `The IdP's revocation endpoint failed (${status})`, { cause: error });
+  }
+  return new TokenRevocationError("revocation_refused", "The IdP refused to revoke the refresh token", { cause: error });
+}
+
+/** `unsupported` when the IdP publishes no revocation endpoint: then only its end-session can end the grant. */
+export async function revokeRefreshToken(refreshToken: string, options: TokenRevocationOptions): Promise<"revoked" | "unsupported"> {
+  let as: oauth.AuthorizationServer;
+  try {
+    as = await options.metadata();
+  } catch (error) {
+    throw new TokenRevocationError("idp_unreachable", "The IdP's discovery document could not be fetched", { cause: error });
+  }
+  if (!as.revocation_endpoint) return "unsupported";
+  try {
+    const response = await oauth.revocationRequest(as, { client_id: options.clientId }, clientAuthentication(options.clientSecret), refreshToken, {
+      ...idpRequestOptions(options),
+      additionalParameters: { token_type_hint: "refresh_token" },
+    });
+    await oauth.processRevocationResponse(response);
+    return "revoked";
+  } catch (error) {
+    throw classify(error);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Keeps a session's access token fresh: the decision the middleware makes on every matched request.
+ *
+ * Refreshes go through a single-flight keyed by a hash of the refresh token, so concurrent requests
+ * with the same session cause one token-endpoint call, and requests that still carry the old cookie
+ * get the rotated result instead of replaying a spent refresh token (which makes an IdP revoke the
+ * whole grant). A session that a grace entry has already replaced is followed to its newest
+ * successor, so a stale cookie is brought forward rather than written back.
+ *
+ * `keepSessionFresh` is the app's one refresher: `createKeepFresh` wired to the configured IdP, with a
+ * process-wide single-flight. Under `next start` the edge middleware keeps module state between requests, so
+ * every request of this instance shares the in-flight map and the grace cache. Edge-safe.
+ */
+import { base64url } from "jose";
+import { configuredClient } from "@/lib/idp/client-auth";
+import { RefreshError, refreshSession } from "@/lib/idp/token-refresh";
+import { getConfig } from "@/lib/config";
+import type { Session } from "@/lib/session/session";
+import { freshness } from "./policy";
+import { createSingleFlight, type SingleFlight } from "./single-flight";
+
+export type KeepFreshResult =
+  /** The access token is good; nothing to write. */
+  | { kind: "fresh"; session: Session }
+  /** A newer session exists (refreshed now, or a moment ago by a concurrent request): write it. */
+  | { kind: "refreshed"; session: Session }
+  /** A refresh was due but the IdP could not be reached; the current token is still valid, so use it. */
+  | { kind: "degraded"; session: Session; changed: boolean; error: RefreshError }
+  /** The IdP refused the refresh: the session is over. */
+  | { kind: "ended"; error: RefreshError }
+  /** The access token has expired and the IdP cannot be reached: keep the cookie, answer 503. */
+  | { kind: "unavailable"; error: RefreshError };
+
+export interface KeepFreshOptions {
+  refresh: (session: Session) => Promise<Session>;
+  flights: SingleFlight<Session>;
+  nowSeconds: () => number;
+}
+
+/** A grace entry can itself have been refreshed; a few hops cover any realistic chain. */
+const MAX_HOPS = 3;
+
+async function flightKey(refreshToken: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(refreshToken));
+  return base64url.encode(new Uint8Array(digest));
+}
+
+export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptions) {
+  return async function keepFresh(session: Session): Promise<KeepFreshResult> {
+    let current = session;
+    for (let hop = 0; hop < MAX_HOPS && freshness(current, nowSeconds()) !== "fresh"; hop += 1) {
+      const refreshToken = current.refreshToken;
+      if (!refreshToken) break;
+      const from = current;
+      try {
+        // A remembered session with a rotated refresh token is followed (next hop); one with the same refresh
+        // token (an IdP that does not rotate) serves only while fresh, or it would come back until it expired.
+        const usable = (remembered: Session) => remembered.refreshToken !== refreshToken || freshness(remembered, nowSeconds()) === "fresh";
+        current = await flights.run(await flightKey(refreshToken), () => refresh(from), usable);
+      } catch (cause) {
+        const error = cause instanceof RefreshError ? cause : new RefreshError("refresh_failed", "The refresh failed", { cause });
+        if (error.code === "invalid_grant" || error.code === "subject_mismatch") return { kind: "ended", error };
+        if (freshness(current, nowSeconds()) === "expired") return { kind: "unavailable", error };
+        return { kind: "degraded", session: current, changed: current !== session, error };
+      }
+    }
+    if (freshness(current, nowSeconds()) === "expired") {
+      return { kind: "ended", error: new RefreshError("invalid_grant", "The access token expired and there is no refresh token") };
+    }
+    return current === session ? { kind: "fresh", session } : { kind: "refreshed", session: current };
+  };
+}
+
+/** Long enough for every request that left the browser with the old cookie to arrive. */
+const GRACE_MS = 60_000;
+
+let keepFresh: ((session: Session) => Promise<KeepFreshResult>) | undefined;
+
+export function keepSessionFresh(session: Session): Promise<KeepFreshResult> {
+  keepFresh ??= createKeepFresh({
+    refresh: (current) => refreshSession(current, { ...configuredClient(), refreshSkew: getConfig().refreshSkew }),
+    flights: createSingleFlight<Session>({ graceMs: GRACE_MS }),
+    nowSeconds: () => Date.now() / 1000,
+  });
+  return keepFresh(session);
+}

@@ -1,0 +1,58 @@
+import { NextRequest } from "next/server";
+import { describe, expect, it, vi } from "vitest";
+import { authorizeDataRequest } from "./data-route";
+import { withAppEnv } from "@/lib/testing/app-env";
+import { sessionFixture } from "@/lib/testing/fixtures";
+
+const APP = "https://app.example";
+
+withAppEnv(APP);
+
+const session = sessionFixture();
+const request = (headers: Record<string, string> = { "x-csrf": "1" }, method = "GET") =>
+  new NextRequest(`${APP}/api/notes`, { method, headers });
+
+describe("authorizeDataRequest", () => {
+  it("hands over the session of a request with the anti-forgery header and a current token", async () => {
+    expect(await authorizeDataRequest(request(), async () => session, session.accessTokenExpiresAt - 1)).toBe(session);
+  });
+
+  it("serves a token that is due for refresh but still valid: the hint lapsed on its way here", async () => {
+    expect(await authorizeDataRequest(request(), async () => session, session.refreshAt)).toBe(session);
+  });
+
+  it("refuses a request without the anti-forgery proof before it reads the session", async () => {
+    const read = vi.fn(async () => session);
+    for (const refused of [request({}), request({ "x-csrf": "1", origin: "https://evil.example" }, "POST")]) {
+      const answer = (await authorizeDataRequest(refused, read)) as Response;
+      expect(answer.status).toBe(403);
+      expect(answer.headers.get("cache-control")).toBe("no-store");
+    }
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("answers 401 JSON, never a redirect, without a session (none, unreadable, or ended)", async () => {
+    const answer = (await authorizeDataRequest(request(), async () => null)) as Response;
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: "unauthenticated" });
+    expect(answer.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("clears the session cookie (every chunk) and the hint it came with, when it brought no session", async () => {
+    const cookie = "__Host-tessera-session.0=a; __Host-tessera-session.1=b; __Host-tessera-fresh=1; theme=dark";
+    const answer = (await authorizeDataRequest(request({ "x-csrf": "1", cookie }), async () => null)) as Response;
+    expect(answer.status).toBe(401);
+    expect(answer.headers.getSetCookie().map((header) => header.split(";")[0])).toEqual([
+      "__Host-tessera-session.0=",
+      "__Host-tessera-session.1=",
+      "__Host-tessera-fresh=",
+    ]);
+  });
+
+  it("takes away a hint that outlived its token and asks for a retry, never refreshing itself", async () => {
+    const answer = (await authorizeDataRequest(request(), async () => session, session.accessTokenExpiresAt)) as Response;
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: "refresh_required" });
+    expect(answer.headers.getSetCookie()).toEqual(["__Host-tessera-fresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"]);
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { CHUNK_SIZE, COOKIE_NAMES, joinChunks, type CookieLike } from "@/lib/session/cookies";
+import { readSessionCookie, sealSession } from "@/lib/session/seal";
+import { withAppEnv } from "@/lib/testing/app-env";
+import { sessionFixture } from "@/lib/testing/fixtures";
+import { finishSignIn, LEFTOVER_COOKIES } from "./sign-in-callback";
+
+withAppEnv("https://app.example");
+
+const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
+const AUTHJS_EXPIRES = "Expires=Thu, 01 Jan 2099 00:00:00 GMT";
+const DELETIONS = LEFTOVER_COOKIES.map((name) => `${name}=; Max-Age=0; ${ATTRIBUTES}`);
+const NAME = COOKIE_NAMES.session;
+/** Auth.js's own chunk size, which differs from this app's. */
+const AUTHJS_CHUNK = 3936;
+
+function answer(...setCookies: string[]): Headers {
+  const headers = new Headers({ location: "/dashboard" });
+  for (const setCookie of setCookies) headers.append("set-cookie", setCookie);
+  return headers;
+}
+
+/** Auth.js's writes of `sealed`, chunked at its own size. */
+function authJsWrites(sealed: string): string[] {
+  if (sealed.length <= AUTHJS_CHUNK) return [`${NAME}=${sealed}; ${ATTRIBUTES}; ${AUTHJS_EXPIRES}`];
+  return Array.from({ length: Math.ceil(sealed.length / AUTHJS_CHUNK) }, (_, i) => `${NAME}.${i}=${sealed.slice(i * AUTHJS_CHUNK, (i + 1) * AUTHJS_CHUNK)}; ${ATTRIBUTES}; ${AUTHJS_EXPIRES}`);
+}
+
+const parse = (setCookie: string): CookieLike & { attributes: string } => {
+  const [pair = "", ...attributes] = setCookie.split("; ");
+  const at = pair.indexOf("=");
+  return { name: pair.slice(0, at), value: pair.slice(at + 1), attributes: attributes.join("; ") };
+};
+
+const sessionWrites = (headers: Headers) => headers.getSetCookie().map(parse).filter((cookie) => cookie.name.startsWith(NAME));
+
+describe("finishSignIn: the session", () => {
+  it("writes the session with this app's writer, dated by the session's own end", async () => {
+    const session = sessionFixture({ idToken: undefined });
+    const sealed = await sealSession(session);
+    const [written, ...others] = sessionWrites(await finishSignIn(answer(...authJsWrites(sealed)), []));
+    expect(others).toEqual([]);
+    expect(written).toEqual({ name: NAME, value: sealed, attributes: `Expires=${new Date(session.expiresAt * 1000).toUTCString()}; ${ATTRIBUTES}` });
+  });
+
+  it("re-chunks a session that Auth.js chunked at its own size, and it opens to the same session", async () => {
+    const session = sessionFixture({ idToken: "i".repeat(6000) });
+    const sealed = await sealSession(session);
+    expect(authJsWrites(sealed).length).toBeGreaterThan(1);
+    const written = sessionWrites(await finishSignIn(answer(...authJsWrites(sealed)), []));
+    const full = Math.floor(sealed.length / CHUNK_SIZE);
+    expect(written.map((cookie) => cookie.value.length)).toEqual([...Array<number>(full).fill(CHUNK_SIZE), sealed.length - full * CHUNK_SIZE]);
+    expect(joinChunks(NAME, written)).toBe(sealed);
+    expect(await readSessionCookie(written)).toEqual(session);
+  });
+
+  it("deletes chunks the browser still holds from an earlier session that the new one does not use", async () => {
+    const sealed = await sealSession(sessionFixture({ idToken: undefined }));
+    const existing = [0, 1, 2].map((i) => ({ name: `${NAME}.${i}`, value: "old" }));
+    const written = sessionWrites(await finishSignIn(answer(...authJsWrites(sealed)), existing));
+    expect(written.filter((cookie) => cookie.attributes.startsWith("Max-Age=0")).map((cookie) => cookie.name)).toEqual([`${NAME}.0`, `${NAME}.1`, `${NAME}.2`]);
+    expect(written.filter((cookie) => cookie.value !== "").map((cookie) => cookie.name)).toEqual([NAME]);
+  });
+});
+
+describe("finishSignIn: the sign-in's leftover cookies", () => {
+  it("deletes Auth.js's callback-url and csrf cookies once the callback stores a session, with a __Host- deletion's attributes", async () => {
+    const headers = await finishSignIn(answer(...authJsWrites(await sealSession(sessionFixture()))), []);
+    expect(headers.getSetCookie().slice(-2)).toEqual(DELETIONS);
+    expect(DELETIONS).toEqual([`${COOKIE_NAMES.callbackUrl}=; Max-Age=0; ${ATTRIBUTES}`, `${COOKIE_NAMES.csrf}=; Max-Age=0; ${ATTRIBUTES}`]);
+    expect(headers.get("location")).toBe("/dashboard");
+  });
+
+  it("keeps every other cookie the callback writes, and drops Auth.js's own writes of the leftover cookies", async () => {
+    const written = (
+      await finishSignIn(
+        answer(
+          ...authJsWrites(await sealSession(sessionFixture())),
+          `${COOKIE_NAMES.csrf}=new-token%7Chash; ${ATTRIBUTES}`,
+          `${COOKIE_NAMES.pkce}=; Max-Age=0; ${ATTRIBUTES}`,
+          `${COOKIE_NAMES.callbackUrl}-other=kept; ${ATTRIBUTES}`,
+        ),
+        [],
+      )
+    ).getSetCookie();
+    expect(written.filter((setCookie) => !setCookie.startsWith(NAME))).toEqual([
+      `${COOKIE_NAMES.pkce}=; Max-Age=0; ${ATTRIBUTES}`,
+      `${COOKIE_NAMES.callbackUrl}-other=kept; ${ATTRIBUTES}`,
+      ...DELETIONS,
+    ]);
+  });
+
+  it("leaves callback-url in the browser, and the answer's session cookies as they are, when the callback signs no one in (a forged link, a refused sign-in)", async () => {
+    const refused = [
+      answer(`${COOKIE_NAMES.csrf}=new-token%7Chash; ${ATTRIBUTES}`),
+      answer(`${NAME}=; Max-Age=0; ${ATTRIBUTES}`),
+      answer(`${NAME}=not-a-sealed-session; ${ATTRIBUTES}`),
+      answer(),
+    ];
+    for (const failed of refused) {
+      const before = failed.getSetCookie().filter((setCookie) => setCookie.startsWith(NAME));
+      const written = (await finishSignIn(failed, [])).getSetCookie();
+      expect(written.some((setCookie) => setCookie.startsWith(`${COOKIE_NAMES.callbackUrl}=`))).toBe(false);
+      expect(written.some((setCookie) => setCookie.startsWith(`${COOKIE_NAMES.csrf}=`))).toBe(false);
+      expect(written.filter((setCookie) => setCookie.startsWith(NAME))).toEqual(before);
+    }
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The cookies of the answer to the IdP's redirect back, once Auth.js has run the callback: the session is
+ * written by this app's own writer, and Auth.js's cookies that only the sign-in needed go.
+ *
+ * 1. The session: Auth.js chunks the cookie it stores at its own size; the middleware rewrites it at another. So its
+ *    chunks are joined and written again by `sessionCookieWrites`, the one writer of the session cookie, which also
+ *    dates it by the session's own end.
+ * 2. The leftovers: Auth.js deletes its PKCE, state and nonce cookies at the callback itself, but keeps
+ *    `callback-url` (where to go once signed in) and writes `csrf` (for its own sign-in and sign-out forms, which
+ *    this app does not expose): some 220 bytes that every later request would carry for as long as the browser
+ *    runs. A callback that fails (a forged link, a sign-in refused) leaves `callback-url` alone, so that the user's
+ *    own sign-in still returns where it set out for.
+ * Edge-safe.
+ */
+import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
+import { unsealSession } from "@/lib/session/seal";
+
+/** Written by Auth.js for a sign-in, of no use once it has succeeded. */
+export const LEFTOVER_COOKIES: readonly string[] = [COOKIE_NAMES.callbackUrl, COOKIE_NAMES.csrf];
+
+function parse(setCookie: string): CookieLike {
+  const pair = setCookie.split(";", 1)[0] ?? "";
+  const separator = pair.indexOf("=");
+  return { name: pair.slice(0, separator), value: pair.slice(separator + 1) };
+}
+
+/**
+ * `headers` (of the callback's answer) with the session, when it stores one, written by this app, and without
+ * Auth.js's writes of the leftover cookies; with their deletion once a session is stored. `existing` are the
+ * cookies the browser sent.
+ */
+export async function finishSignIn(headers: Headers, existing: Iterable<CookieLike>): Promise<Headers> {
+  const written = headers.getSetCookie();
+  const isSession = (setCookie: string) => isChunkOf(COOKIE_NAMES.session, parse(setCookie).name);
+  const stored = written.filter(isSession).map(parse).filter((cookie) => cookie.value !== "");
+  const sealed = joinChunks(COOKIE_NAMES.session, stored);
+  const session = sealed === undefined ? null : await unsealSession(sealed);
+
+  headers.delete("set-cookie");
+  for (const setCookie of written) {
+    const leftover = LEFTOVER_COOKIES.includes(parse(setCookie).name);
+    if (!leftover && !(session && isSession(setCookie))) headers.append("set-cookie", setCookie);
+  }
+  if (session && sealed) {
+    for (const setCookie of sessionCookieWrites(sealed, new Date(session.expiresAt * 1000), existing).setCookies) headers.append("set-cookie", setCookie);
+    for (const name of LEFTOVER_COOKIES) headers.append("set-cookie", cookieDeletion(name));
+  }
+  return headers;
+}

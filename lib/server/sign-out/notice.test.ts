@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { signedOutNotes, signedOutState } from "./notice";
+
+describe("signedOutState", () => {
+  it("is undefined when everything was completed", () => {
+    expect(signedOutState([])).toBeUndefined();
+  });
+
+  it("names each incomplete step once, in a fixed order", () => {
+    expect(signedOutState(["api"])).toBe("api");
+    expect(signedOutState(["app", "idp", "api", "idp"])).toBe("idp.api.app");
+  });
+});
+
+describe("signedOutNotes", () => {
+  it("has nothing to say without a state", () => {
+    expect(signedOutNotes(undefined)).toEqual([]);
+  });
+
+  it("maps every code signedOutState writes back to its sentence", () => {
+    const notes = signedOutNotes(signedOutState(["idp", "api", "app"]));
+    expect(notes).toHaveLength(3);
+    expect(notes[0]).toMatch(/sign-in service/);
+    expect(notes[1]).toMatch(/notes service/);
+    expect(notes[2]).toMatch(/this app/i);
+  });
+
+  it("ignores what it does not know, and never echoes it", () => {
+    const notes = signedOutNotes("api.<script>alert(1)</script>.constructor.__proto__");
+    expect(notes).toHaveLength(1);
+    expect(notes.join(" ")).not.toContain("script");
+  });
+
+  it("reads a repeated parameter, each step once", () => {
+    expect(signedOutNotes(["api", "api.idp"])).toHaveLength(2);
+  });
+});
