@@ -1,10 +1,10 @@
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "./app";
+import { MAX_BODY_BYTES } from "./routes/notes";
 import { openDatabase } from "./database";
 import type { NotesStore } from "./notes-store";
-import type { RevocationStore } from "./revocation-store";
-import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+import type { RevocationStore } from "./revocation/store";
+import { createSqliteRevocationStore } from "./revocation/sqlite";
 import { createTestApi, type TestApiOptions } from "./testing/test-api";
 import {
   BACKCHANNEL_LOGOUT_EVENT,

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { normalizeTokenType } from "./signed-token";
+import { normalizeTokenType } from "./tokens/signed-token";
 
 /** The API's settings. This module is the only place in the API that reads the environment. */
 export interface ApiConfig {

@@ -1,16 +1,16 @@
 import { serve, type Http2Bindings, type HttpBindings } from "@hono/node-server";
-import { verifyAccessToken } from "./access-token";
+import { verifyAccessToken } from "./tokens/access-token";
 import { createApi } from "./app";
 import { ConfigError, loadConfig, type ApiConfig } from "./config";
 import { DatabaseInUseError, openDatabase, type SqliteDatabase } from "./database";
-import { createIssuerKeys } from "./issuer-keys";
+import { createIssuerKeys } from "./tokens/issuer-keys";
 import { createJsonLogger } from "./logger";
-import { verifyLogoutToken } from "./logout-token";
+import { verifyLogoutToken } from "./tokens/logout-token";
 import { createSqliteNotesStore } from "./notes-store";
-import { connectRedis, createRedisRevocationStore } from "./redis-revocation-store";
-import { createSqliteRevocationStore } from "./sqlite-revocation-store";
+import { connectRedis, createRedisRevocationStore } from "./revocation/redis";
+import { createSqliteRevocationStore } from "./revocation/sqlite";
 import { withTestHooks } from "./test-hooks";
-import { createVerificationCache } from "./verification-cache";
+import { createVerificationCache } from "./tokens/verification-cache";
 
 const log = createJsonLogger();
 

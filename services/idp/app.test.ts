@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INVALID_CREDENTIALS_MESSAGE } from "./login-page";
+import { INVALID_CREDENTIALS_MESSAGE } from "./pages/login-page";
 import { TestBrowser, readForm } from "./testing/browser";
 import {
   authorizationRequest,
@@ -12,7 +12,7 @@ import {
   tokenRequest,
   type TestIdp,
 } from "./testing/test-idp";
-import { USERS } from "./users";
+import { USERS } from "./users/users";
 
 const alice = USERS.find((user) => user.username === "alice")!;
 

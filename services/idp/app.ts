@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
 import type { IdpConfig } from "./config";
-import { escapeHtml, htmlSecurityHeaders, renderPage } from "./html";
+import { escapeHtml, htmlSecurityHeaders, renderPage } from "./pages/html";
 import { createInteractionHandler } from "./interactions";
 import type { IdpKeys } from "./keys";
 import type { Logger } from "./logger";
 import type { Fetch } from "./outbound-fetch";
 import { createProvider, firstPartyClientIds } from "./provider";
-import { createClaimPadding, createTestHooks } from "./test-hooks";
-import { authenticate, USERS, type User } from "./users";
+import { createTestHooks } from "./test-hooks";
+import { createClaimPadding } from "./test-hooks/claim-padding";
+import { authenticate, USERS, type User } from "./users/users";
 
 export interface IdpOptions {
   config: IdpConfig;

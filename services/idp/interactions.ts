@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
 import { errors, type Interaction } from "oidc-provider";
-import { escapeHtml, htmlSecurityHeaders, renderPage } from "./html";
-import { INVALID_CREDENTIALS_MESSAGE, renderLoginPage } from "./login-page";
+import { escapeHtml, htmlSecurityHeaders, renderPage } from "./pages/html";
+import { INVALID_CREDENTIALS_MESSAGE, renderLoginPage } from "./pages/login-page";
 import type { Logger } from "./logger";
-import type { User } from "./users";
+import type { User } from "./users/users";
 
 /**
  * The end-user facing part of the authorization flow: oidc-provider redirects the browser to

@@ -1,12 +1,12 @@
 import Provider, { errors, type ClientMetadata, type Configuration, type FindAccount, type ResourceServer } from "oidc-provider";
-import { CLAIMS_BY_SCOPE, createFindAccount } from "./accounts";
+import { CLAIMS_BY_SCOPE, createFindAccount } from "./users/accounts";
 import type { IdpConfig } from "./config";
 import { createLoadExistingGrant } from "./first-party-consent";
 import { INTERACTION_PATH } from "./interactions";
 import { ACCESS_TOKEN_SIGNING_ALG, ID_TOKEN_SIGNING_ALG, type IdpKeys } from "./keys";
 import { createOutboundFetch, type Fetch } from "./outbound-fetch";
-import { createProviderPages } from "./provider-pages";
-import { USERS, type User } from "./users";
+import { createProviderPages } from "./pages/provider-pages";
+import { USERS, type User } from "./users/users";
 
 export const API_SCOPES = ["notes:read", "notes:write"] as const;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { RevocationQuery, RevocationStore } from "../revocation-store";
+import type { RevocationQuery, RevocationStore } from "../revocation/store";
 
 /**
  * What every revocation store must do, on the real clock. Each implementation's own test file runs it and adds

@@ -1,11 +1,11 @@
-import { verifyAccessToken, type VerifyAccessTokenOptions } from "../access-token";
+import { verifyAccessToken, type VerifyAccessTokenOptions } from "../tokens/access-token";
 import { createApi, type ApiOptions } from "../app";
 import { openDatabase } from "../database";
 import { createJsonLogger } from "../logger";
-import { verifyLogoutToken, type VerifyLogoutTokenOptions } from "../logout-token";
+import { verifyLogoutToken, type VerifyLogoutTokenOptions } from "../tokens/logout-token";
 import { createSqliteNotesStore } from "../notes-store";
-import { createSqliteRevocationStore } from "../sqlite-revocation-store";
-import { createVerificationCache } from "../verification-cache";
+import { createSqliteRevocationStore } from "../revocation/sqlite";
+import { createVerificationCache } from "../tokens/verification-cache";
 import { TEST_CLIENT, TEST_ISSUER, testVerifyOptions, type TestIssuer } from "./test-issuer";
 
 export type TestApiOptions = Partial<ApiOptions> & {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
-import type { VerifyAccessTokenOptions } from "../access-token";
-import type { KeyResolver } from "../signed-token";
+import type { VerifyAccessTokenOptions } from "../tokens/access-token";
+import type { KeyResolver } from "../tokens/signed-token";
 
 /** A signing authority for tests: keys made in memory, tokens minted on demand, no network. */
 

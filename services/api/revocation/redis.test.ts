@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createJsonLogger, type Logger } from "./logger";
-import { connectRedis, createRedisRevocationStore } from "./redis-revocation-store";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "./testing/redis-server";
-import { describeRevocationStoreContract } from "./testing/revocation-store-contract";
-import { createTestApi } from "./testing/test-api";
-import { createTestIssuer, type TestIssuer } from "./testing/test-issuer";
+import { createJsonLogger, type Logger } from "../logger";
+import { connectRedis, createRedisRevocationStore } from "./redis";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "../testing/redis-server";
+import { describeRevocationStoreContract } from "../testing/revocation-store-contract";
+import { createTestApi } from "../testing/test-api";
+import { createTestIssuer, type TestIssuer } from "../testing/test-issuer";
 
 const SILENT: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type SqliteDatabase } from "./database";
-import { createSqliteRevocationStore } from "./sqlite-revocation-store";
-import { describeRevocationStoreContract } from "./testing/revocation-store-contract";
+import { openDatabase, type SqliteDatabase } from "../database";
+import { createSqliteRevocationStore } from "./sqlite";
+import { describeRevocationStoreContract } from "../testing/revocation-store-contract";
 
 describeRevocationStoreContract("SQLite", () => createSqliteRevocationStore(openDatabase(":memory:")));
 

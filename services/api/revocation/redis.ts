@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
-import type { Logger } from "./logger";
-import type { OneTimeMessage, Revocation, RevocationStore } from "./revocation-store";
+import type { Logger } from "../logger";
+import type { OneTimeMessage, Revocation, RevocationStore } from "./store";
 
 const KEY_PREFIX = "tessera:revoked:";
 const SEEN_PREFIX = "tessera:seen:";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RevocationIndex } from "./revocation-index";
+import { RevocationIndex } from "./memory-index";
 
 const T0 = 1_700_000_000;
 const token = { jti: "j", sid: "s", sub: "alice", iat: T0 };

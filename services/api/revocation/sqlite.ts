@@ -1,6 +1,6 @@
-import type { SqliteDatabase } from "./database";
-import { RevocationIndex } from "./revocation-index";
-import type { OneTimeMessage, Revocation, RevocationStore } from "./revocation-store";
+import type { SqliteDatabase } from "../database";
+import { RevocationIndex } from "./memory-index";
+import type { OneTimeMessage, Revocation, RevocationStore } from "./store";
 
 /**
  * The embedded revocation list: kept in the file, so it survives restarts, and answered from memory. The file is

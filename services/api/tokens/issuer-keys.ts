@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from "jose";
 import type { KeyResolver } from "./signed-token";
-import type { Logger } from "./logger";
+import type { Logger } from "../logger";
 
 export interface IssuerKeysOptions {
   issuer: string;

@@ -1,4 +1,4 @@
-import type { RevocationQuery } from "./revocation-store";
+import type { RevocationQuery } from "./store";
 
 interface CutOff {
   /** Epoch seconds; `null` (a session entry written before cut-offs existed) covers every token. */

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authorizationRequest, authorize, signIn, startTestIdp, tokenRequest, type TestIdp } from "./testing/test-idp";
-import { USERS } from "./users";
+import { authorizationRequest, authorize, signIn, startTestIdp, tokenRequest, type TestIdp } from "../testing/test-idp";
+import { USERS } from "../users/users";
 
 const alice = USERS.find((user) => user.username === "alice")!;
 const bob = USERS.find((user) => user.username === "bob")!;

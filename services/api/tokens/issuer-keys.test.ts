@@ -2,9 +2,9 @@ import type { FetchImplementation, JSONWebKeySet } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import { verifyAccessToken } from "./access-token";
 import { createIssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
-import type { Logger } from "./logger";
+import type { Logger } from "../logger";
 import type { KeyResolver, TokenErrorCode } from "./signed-token";
-import { createTestIssuer, TEST_AUDIENCE, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
+import { createTestIssuer, TEST_AUDIENCE, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "../testing/test-issuer";
 
 const DISCOVERY_URL = `${TEST_ISSUER}/.well-known/openid-configuration`;
 const JWKS_URL = `${TEST_ISSUER}/jwks`;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { normalizeTokenType, verifySignedToken, type SignedTokenOptions } from "./signed-token";
-import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestIssuer } from "../testing/test-issuer";
 
 let issuer: TestIssuer;
 beforeAll(async () => {

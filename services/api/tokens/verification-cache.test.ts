@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { AccessToken } from "./access-token";
 import { TokenError } from "./signed-token";
-import { createTestApi } from "./testing/test-api";
-import { createTestIssuer, type TestIssuer } from "./testing/test-issuer";
+import { createTestApi } from "../testing/test-api";
+import { createTestIssuer, type TestIssuer } from "../testing/test-issuer";
 import { createVerificationCache } from "./verification-cache";
 
 const T0 = 1_700_000_000;

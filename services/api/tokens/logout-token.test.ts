@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_LOGOUT_TOKEN_AGE, verifyLogoutToken, type VerifyLogoutTokenOptions } from "./logout-token";
 import { TokenError } from "./signed-token";
-import { createTestIssuer, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "./testing/test-issuer";
+import { createTestIssuer, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "../testing/test-issuer";
 
 let issuer: TestIssuer;
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import {
   TEST_ISSUER,
   testVerifyOptions,
   type TestIssuer,
-} from "./testing/test-issuer";
+} from "../testing/test-issuer";
 
 let issuer: TestIssuer;
 beforeAll(async () => {

@@ -1,0 +1,94 @@
+/**
+ * The revocation list's two doors, so that sign-out and back-channel logout take effect at once:
+ *
+ * - `POST /revocations`: a token ends itself and its session, whatever its scopes (the web app's sign-out);
+ * - `POST /revocations/logout-token`: the web app relays the logout tokens the IdP sends it, so that the session's
+ *   access tokens die with it. No bearer token: the logout token is itself signed by the issuer.
+ */
+import type { Hono, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { invalidLogoutToken, mediaTypeOf, noStore, privateEmpty, refuseToken, unavailable } from "../http/answers";
+import type { ApiEnv } from "../http/authenticate";
+import type { Logger } from "../logger";
+import type { Revocation, RevocationStore } from "../revocation/store";
+import type { LogoutToken } from "../tokens/logout-token";
+
+/** Room for one logout token of the largest accepted size, form-encoded. */
+export const MAX_LOGOUT_BODY_BYTES = 12 * 1024;
+
+export interface RevocationRoutesOptions {
+  authenticated: MiddlewareHandler<ApiEnv>;
+  /** Verifies a back-channel logout token; rejects with `TokenError`. */
+  logoutTokenVerifier: (token: string) => Promise<LogoutToken>;
+  revocations: RevocationStore;
+  log: Logger;
+  /** Seconds: the longest an access token can live, so a revoked session outlasts all of its tokens. */
+  maxTokenTtl: number;
+  /** Seconds of leeway the verifier allows on `exp`; revocations are kept that much longer. */
+  clockTolerance: number;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOptions): void {
+  const { authenticated, logoutTokenVerifier, revocations, log, maxTokenTtl, clockTolerance, now } = options;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  // A session or subject is remembered until every token issued to it so far has expired.
+  const coverAllTokensUntil = (exp = 0) => Math.max(exp, nowSeconds() + maxTokenTtl) + clockTolerance;
+
+  app.post("/revocations", authenticated, async (c) => {
+    const { jti, sid, exp, iat, sub } = c.get("token");
+    // The session's cut-off is now, or this token's iat when the IdP's clock runs ahead: every token of the session
+    // issued up to this one goes, and those the IdP issues later under the same sid (its SSO session lived on) do not.
+    const issuedUpTo = Math.max(nowSeconds(), iat);
+    try {
+      await revocations.revoke({ jti, until: exp + clockTolerance });
+      if (sid !== undefined) await revocations.revoke({ sid, issuedUpTo, until: coverAllTokensUntil(exp) });
+    } catch (error) {
+      log.error("revocation_failed", { error });
+      return unavailable(c);
+    }
+    log.info("token_revoked", { sub, jti, sid });
+    return privateEmpty(204);
+  });
+
+  app.post(
+    "/revocations/logout-token",
+    noStore,
+    bodyLimit({ maxSize: MAX_LOGOUT_BODY_BYTES, onError: (c) => invalidLogoutToken(c, "The request body is too large") }),
+    async (c) => {
+      if (mediaTypeOf(c.req.header("Content-Type")) !== "application/x-www-form-urlencoded") {
+        return invalidLogoutToken(c, "Content-Type must be application/x-www-form-urlencoded");
+      }
+      const values = new URLSearchParams(await c.req.text()).getAll("logout_token");
+      const [token] = values;
+      if (token === undefined || values.length !== 1) return invalidLogoutToken(c, "Exactly one logout_token is required");
+
+      let logout: LogoutToken;
+      try {
+        logout = await logoutTokenVerifier(token);
+      } catch (error) {
+        return refuseToken(c, error, log, "logout_token", () => invalidLogoutToken(c, "The logout token is invalid"));
+      }
+
+      const { jti, sid, sub, acceptableUntil } = logout;
+      // A session ends with its id; without one, the IdP means every session of the subject so far. Either way only
+      // tokens issued so far: a later sign-in may bring the same sid or sub back.
+      const cutOff = { issuedUpTo: nowSeconds(), until: coverAllTokensUntil() };
+      const revocation: Revocation = sid !== undefined ? { sid, ...cutOff } : { sub, ...cutOff };
+      let firstUse: boolean;
+      try {
+        firstUse = await revocations.revokeOnce(revocation, { jti, until: acceptableUntil });
+      } catch (error) {
+        log.error("revocation_failed", { error });
+        return unavailable(c);
+      }
+      if (!firstUse) {
+        log.info("logout_token_rejected", { code: "replayed", jti });
+        return invalidLogoutToken(c, "The logout token is invalid");
+      }
+      log.info("logout_token_accepted", { jti, sid, sub });
+      return c.body(null, 200);
+    },
+  );
+}
