@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "./testing/redis-server";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "../../scripts/redis-server";
 import { createTestIssuer, nowSeconds, type TestIssuer } from "./testing/test-issuer";
 
 /** The real process over real HTTP: start-up, discovery against a live (fake) IdP, persistence across restarts. */

@@ -2,17 +2,17 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { connectRedis, createRedisEndedSessions } from "./redis";
 import { describeEndedSessionsContract } from "@/lib/testing/ended-sessions-contract";
-import { redisServerInstalled, startRedisServer, type RedisServer } from "@/lib/testing/redis-server";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-describe.skipIf(!redisServerInstalled)("Redis store of ended sessions (real redis-server)", () => {
+describe.skipIf(!redisServerAvailable())("Redis store of ended sessions (real redis-server)", () => {
   let server: RedisServer;
   let redis: Redis;
 
   beforeAll(async () => {
     server = await startRedisServer();
-    redis = new Redis({ path: server.socket });
+    redis = new Redis(server.url);
   });
   afterAll(async () => {
     redis?.disconnect();

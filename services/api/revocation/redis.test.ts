@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createJsonLogger, type Logger } from "../logger";
 import { connectRedis, createRedisRevocationStore } from "./redis";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../testing/redis-server";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
 import { describeRevocationStoreContract } from "../testing/revocation-store-contract";
 import { createTestApi } from "../testing/test-api";
 import { createTestIssuer, type TestIssuer } from "../testing/test-issuer";

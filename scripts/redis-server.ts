@@ -1,9 +1,11 @@
+/**
+ * A throwaway `redis-server` on loopback, for the tests that need the real thing (its Lua scripting and expiry):
+ * the web app's and the API's Redis stores alike.
+ */
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-
-/** A throwaway `redis-server` on loopback, for tests that need the real thing. */
 
 const INSTALL_HINT = "install it with `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)";
 
