@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { expect, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
+import { parseSetCookie, type SetCookie } from "../lib/testing/set-cookie";
 import { E2E } from "../playwright.config";
 
 export const USERS = {
@@ -104,30 +105,9 @@ export const SESSION_COOKIE = `${AUTH_COOKIE_PREFIX}session`;
 /** The freshness hint: present while the access token needs no refresh. */
 export const FRESH_COOKIE = `${AUTH_COOKIE_PREFIX}fresh`;
 
-export interface SetCookie {
-  name: string;
-  value: string;
-  /** Attribute names lower-cased; flags map to "". */
-  attributes: Map<string, string>;
-  /** The whole header value, as the browser stores it against the 4096-byte cookie limit. */
-  raw: string;
-}
-
 /** The Set-Cookie headers among `headers` (Playwright lists each one separately in `headersArray()`). */
 export function setCookies(headers: readonly { name: string; value: string }[]): SetCookie[] {
-  return headers
-    .filter((header) => header.name.toLowerCase() === "set-cookie")
-    .map(({ value: raw }) => {
-      const [pair = "", ...attrs] = raw.split(";").map((part) => part.trim());
-      const eq = pair.indexOf("=");
-      const attributes = new Map<string, string>();
-      for (const attr of attrs) {
-        const at = attr.indexOf("=");
-        if (at === -1) attributes.set(attr.toLowerCase(), "");
-        else attributes.set(attr.slice(0, at).toLowerCase(), attr.slice(at + 1));
-      }
-      return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes, raw };
-    });
+  return headers.filter((header) => header.name.toLowerCase() === "set-cookie").map(({ value }) => parseSetCookie(value));
 }
 
 /** Whether the cookie is being deleted rather than written. */

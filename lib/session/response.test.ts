@@ -5,6 +5,7 @@ import type { Session } from "./session";
 import { CHUNK_SIZE, COOKIE_NAMES, type CookieLike } from "./cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "./response";
 import { sessionFixture } from "@/lib/testing/fixtures";
+import { parseSetCookie, type SetCookie } from "@/lib/testing/set-cookie";
 
 const NAME = COOKIE_NAMES.session;
 const URL_ = "https://app.example/dashboard";
@@ -28,26 +29,7 @@ function request(cookie: string, headers: Record<string, string> = {}): NextRequ
 /** As the middleware calls it: with a copy of the request's headers, which the route behind will see. */
 const continueWith = (req: NextRequest, next: Session) => continueWithSession(req, new Headers(req.headers), next);
 
-interface SetCookie {
-  name: string;
-  value: string;
-  attributes: Map<string, string>;
-}
-
-/** The response's Set-Cookie headers, parsed: attribute names lower-cased, flags mapped to "". */
-function allSetCookies(response: Response): SetCookie[] {
-  return response.headers.getSetCookie().map((header) => {
-    const [pair = "", ...attrs] = header.split(";").map((part) => part.trim());
-    const eq = pair.indexOf("=");
-    const attributes = new Map<string, string>();
-    for (const attr of attrs) {
-      const at = attr.indexOf("=");
-      if (at === -1) attributes.set(attr.toLowerCase(), "");
-      else attributes.set(attr.slice(0, at).toLowerCase(), attr.slice(at + 1));
-    }
-    return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attributes };
-  });
-}
+const allSetCookies = (response: Response): SetCookie[] => response.headers.getSetCookie().map(parseSetCookie);
 
 /** The session's cookies: everything but the freshness hint, which has tests of its own below. */
 const setCookies = (response: Response) => allSetCookies(response).filter((c) => c.name !== COOKIE_NAMES.fresh);
