@@ -7,6 +7,12 @@ import nextTypescript from "eslint-config-next/typescript";
  */
 const EDGE_SAFE = ["middleware.ts", "lib/*.ts", "lib/{session,refresh,idp,api,http,client}/**/*.ts"];
 
+/** Every production module of lib/ keeps the dependency direction: it serves app/, and reaches the services over HTTP. */
+const LIB_DIRECTION = [
+  { group: ["@/lib/testing/**", "**/testing/**", "**/scripts/**"], message: "Production code imports no test helper." },
+  { group: ["@/app/**", "@/services/**", "**/services/**", "**/e2e/**"], message: "lib/ never imports app/, services/ or e2e/." },
+];
+
 const config = [
   ...next,
   ...nextTypescript,
@@ -35,11 +41,16 @@ const config = [
           ],
           patterns: [
             { group: ["@/lib/server", "@/lib/server/**", "**/server/**", "./server", "../server"], message: "Edge-safe code never imports lib/server/ (Node-only)." },
-            { group: ["@/lib/testing/**", "**/testing/**", "@/services/**", "**/services/**"], message: "Production code imports neither test helpers nor the services." },
+            ...LIB_DIRECTION,
           ],
         },
       ],
     },
+  },
+  {
+    files: ["lib/server/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: LIB_DIRECTION }] },
   },
   { ignores: [".next/**", ".data/**", ".bench/**", "node_modules/**", "test-results/**", "playwright-report/**", "next-env.d.ts"] },
 ];

@@ -3,7 +3,7 @@
  * and a session ended at the IdP ends here too (back-channel logout). As bob: the refresh spec has alice.
  * Some tests take the IdP or the API offline; every test brings both back.
  *
- * A replayed logout token is refused in lib/backchannel-logout.test.ts: the IdP hands its logout tokens to
+ * A replayed logout token is refused in lib/server/sign-out/backchannel-logout.test.ts: the IdP hands its logout tokens to
  * the web app only, so a test here never holds one to replay.
  */
 import { expect, test, type APIRequestContext, type Browser, type Cookie, type Page } from "@playwright/test";

@@ -6,7 +6,7 @@ import { getConfig } from "@/lib/config";
 import { idpMetadata } from "./discovery";
 
 /** A key getter over a `jwks_uri` found at run time, with jose's caching and cooldown. */
-export function remoteKeys(jwksUri: () => Promise<string>, timeoutMs: number): JWTVerifyGetKey {
+function remoteKeys(jwksUri: () => Promise<string>, timeoutMs: number): JWTVerifyGetKey {
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   return async (header, token) => {
     keys ??= createRemoteJWKSet(new URL(await jwksUri()), { timeoutDuration: timeoutMs });

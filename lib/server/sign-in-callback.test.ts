@@ -42,11 +42,13 @@ describe("finishSignIn: the session", () => {
     const session = sessionFixture({ idToken: "i".repeat(6000) });
     const sealed = await sealSession(session);
     expect(authJsWrites(sealed).length).toBeGreaterThan(1);
-    const written = sessionWrites(await finishSignIn(answer(...authJsWrites(sealed)), []));
+    const headers = await finishSignIn(answer(...authJsWrites(sealed)), []);
+    const written = sessionWrites(headers);
     const full = Math.floor(sealed.length / CHUNK_SIZE);
     expect(written.map((cookie) => cookie.value.length)).toEqual([...Array<number>(full).fill(CHUNK_SIZE), sealed.length - full * CHUNK_SIZE]);
     expect(joinChunks(NAME, written)).toBe(sealed);
     expect(await readSessionCookie(written)).toEqual(session);
+    expect(headers.getSetCookie().slice(-2)).toEqual(DELETIONS);
   });
 
   it("deletes chunks the browser still holds from an earlier session that the new one does not use", async () => {

@@ -8,9 +8,8 @@
  * 2. The leftovers: Auth.js deletes its PKCE, state and nonce cookies at the callback itself, but keeps
  *    `callback-url` (where to go once signed in) and writes `csrf` (for its own sign-in and sign-out forms, which
  *    this app does not expose): some 220 bytes that every later request would carry for as long as the browser
- *    runs. A callback that fails (a forged link, a sign-in refused) leaves `callback-url` alone, so that the user's
- *    own sign-in still returns where it set out for.
- * Edge-safe.
+ *    runs. A callback that fails (a forged link, a sign-in refused, a session that does not open) leaves
+ *    `callback-url` alone, so that the user's own sign-in still returns where it set out for.
  */
 import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
 import { unsealSession } from "@/lib/session/seal";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHUNK_SIZE, COOKIE_NAMES, chunkCookie, chunkNames, chunksInHeader, isChunkOf, joinChunks } from "./cookies";
+import { CHUNK_SIZE, COOKIE_NAMES, COOKIE_OPTIONS, chunkCookie, chunkNames, chunksInHeader, cookieDeletion, isChunkOf, joinChunks, setCookie } from "./cookies";
 
 const NAME = COOKIE_NAMES.session;
 const cookie = (name: string, value: string) => ({ name, value });
@@ -236,5 +236,14 @@ describe("chunkCookie", () => {
     for (const c of set) jar.set(c.name, c.value);
     for (const name of clear) jar.delete(name);
     expect(joinChunks(NAME, Array.from(jar, ([name, v]) => cookie(name, v)))).toBe(value);
+  });
+});
+
+describe("setCookie", () => {
+  it("writes COOKIE_OPTIONS, the attributes Auth.js is given too, for a lifetime or until a date", () => {
+    expect(COOKIE_OPTIONS).toEqual({ path: "/", secure: true, httpOnly: true, sameSite: "lax" });
+    expect(setCookie("n", "v", { maxAge: 5 })).toBe("n=v; Max-Age=5; Path=/; Secure; HttpOnly; SameSite=Lax");
+    expect(setCookie("n", "v", { expires: new Date(0) })).toBe("n=v; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Secure; HttpOnly; SameSite=Lax");
+    expect(cookieDeletion("n")).toBe("n=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax");
   });
 });

@@ -30,10 +30,18 @@ export const COOKIE_NAMES = {
  */
 export const COOKIE_OPTIONS = { path: "/", secure: true, httpOnly: true, sameSite: "lax" } as const;
 
+/** COOKIE_OPTIONS as `Set-Cookie` attributes. */
+const ATTRIBUTES = [
+  `Path=${COOKIE_OPTIONS.path}`,
+  ...(COOKIE_OPTIONS.secure ? ["Secure"] : []),
+  ...(COOKIE_OPTIONS.httpOnly ? ["HttpOnly"] : []),
+  `SameSite=${COOKIE_OPTIONS.sameSite[0]!.toUpperCase()}${COOKIE_OPTIONS.sameSite.slice(1)}`,
+].join("; ");
+
 /** The `Set-Cookie` value that writes the auth cookie `name` with COOKIE_OPTIONS, for `maxAge` seconds or until `expires`. */
 export function setCookie(name: string, value: string, lifetime: { maxAge: number } | { expires: Date }): string {
   const life = "maxAge" in lifetime ? `Max-Age=${lifetime.maxAge}` : `Expires=${lifetime.expires.toUTCString()}`;
-  return `${name}=${value}; ${life}; Path=${COOKIE_OPTIONS.path}; Secure; HttpOnly; SameSite=Lax`;
+  return `${name}=${value}; ${life}; ${ATTRIBUTES}`;
 }
 
 /** The `Set-Cookie` value that deletes the auth cookie `name`. */

@@ -22,7 +22,7 @@ export interface IssuedTokenLists {
   idTokens: string[];
 }
 
-export const zeroStats = (): GrantStats => ({ refreshGrants: 0, codeGrants: 0, refreshFailures: 0 });
+const zeroStats = (): GrantStats => ({ refreshGrants: 0, codeGrants: 0, refreshFailures: 0 });
 
 export function recordIssued(provider: Provider) {
   const latestBySub = new Map<string, IssuedTokens>();

@@ -9,7 +9,7 @@ import type { Client } from "oidc-provider";
 // Not declared by @types/oidc-provider, but it is the delivery oidc-provider's end-session endpoint uses.
 type BackchannelLogout = (this: Client, sub: string, sid: string | undefined) => Promise<void>;
 
-export interface EndedSessions {
+export interface EndedIdpSessions {
   sessions: number;
   delivered: number;
   failed: number;
@@ -65,7 +65,7 @@ export function trackSubjectSessions(provider: Provider) {
     },
 
     /** Every IdP session of `sub` ended, each client told by back-channel logout (naming the session, or not). */
-    async endSessions(sub: string, namesSession: boolean): Promise<EndedSessions> {
+    async endSessions(sub: string, namesSession: boolean): Promise<EndedIdpSessions> {
       const result = { sessions: 0, delivered: 0, failed: 0 };
       const sessionIds = sessionIdsBySub.get(sub) ?? new Set<string>();
       for (const sessionId of [...sessionIds]) {
