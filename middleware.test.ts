@@ -8,6 +8,7 @@ import { sessionPayload, type Session } from "@/lib/session/session";
 import { createSessionCodec } from "@/lib/session/codec";
 import { COOKIE_NAMES } from "@/lib/session/cookies";
 import { STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
+import { UNREFRESHABLE_LIMIT } from "@/lib/refresh/policy";
 
 const NEWEST = "newest-secret-0123456789-0123456789-0123456789";
 const OLDER = "older-secret-0123456789-0123456789-0123456789";
@@ -284,5 +285,74 @@ describe("the page shown while the IdP cannot be reached", () => {
     const tags = [...(await response.text()).matchAll(/<(?:style|script)\b[^>]*>/g)].map(([tag]) => tag);
     expect(tags.length).toBeGreaterThan(0);
     for (const tag of tags) expect(tag).toContain(`nonce="${nonce}"`);
+  });
+});
+
+describe("refresh failures never leave a user without a way forward", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+  const expired = (secondsAgo: number) => session({ accessTokenExpiresAt: nowSeconds() - secondsAgo, refreshAt: nowSeconds() - secondsAgo - 60 });
+
+  /** The IdP's discovery, and a token endpoint that answers `answer`. */
+  function idpAnswering(answer: () => Response | Promise<Response>) {
+    vi.stubGlobal("fetch", async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json({ issuer: ISSUER, token_endpoint: `${ISSUER}/token` });
+      return answer();
+    });
+    vi.spyOn(console, "info").mockImplementation(() => {});
+    vi.spyOn(console, "error").mockImplementation(() => {});
+  }
+
+  it("offers, while the IdP cannot be reached, to try again or to sign out, and says when to retry", async () => {
+    idpAnswering(() => Promise.reject(new TypeError("fetch failed")));
+    const middleware = await middlewareWith(env);
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired(1))));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    const page = await response.text();
+    expect(page).toContain('<a href="">Try again</a>');
+    expect(page).toMatch(/<form method="post" action="\/auth\/logout"><button type="submit">sign out<\/button><\/form>/);
+    expect(clearsSession(response)).toBe(false);
+
+    const data = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, expired(1)), { "x-csrf": "1" }));
+    expect(data.status).toBe(503);
+    expect(data.headers.get("retry-after")).toBe("5");
+    expect(await data.json()).toMatchObject({ error: "idp_unavailable" });
+  });
+
+  it("ends a session the IdP has been unable to refresh for UNREFRESHABLE_LIMIT since its token expired", async () => {
+    idpAnswering(() => Promise.reject(new TypeError("fetch failed")));
+    const middleware = await middlewareWith(env);
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired(UNREFRESHABLE_LIMIT))));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("https://app.example/auth/login?returnTo=%2Fdashboard");
+    expect(clearsSession(response)).toBe(true);
+  });
+
+  it("takes a 4xx without an OAuth body as the end of the grant: sign in again, or 401 JSON, never 503", async () => {
+    idpAnswering(() => new Response(null, { status: 400 }));
+    const middleware = await middlewareWith(env);
+    const page = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired(1))));
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("https://app.example/auth/login?returnTo=%2Fdashboard");
+    expect(clearsSession(page)).toBe(true);
+    const data = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, expired(1)), { "x-csrf": "1" }));
+    expect(data.status).toBe(401);
+    expect(await data.json()).toEqual({ error: "session_expired", reason: "refresh_refused" });
+    expect(clearsSession(data)).toBe(true);
+  });
+
+  it("ends a session whose refreshed tokens no longer fit the cookie, with a page that says why, never a 500", async () => {
+    idpAnswering(() => Response.json({ access_token: "a".repeat(20_000), token_type: "Bearer", expires_in: 300, refresh_token: "refresh-token-2" }));
+    const middleware = await middlewareWith(env);
+    const page = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired(1))));
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("https://app.example/auth/error?error=SessionTooLarge");
+    expect(clearsSession(page)).toBe(true);
+    expect(writtenSession(page)).toBeUndefined();
+    const data = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, expired(1)), { "x-csrf": "1" }));
+    expect(data.status).toBe(401);
+    expect(await data.json()).toEqual({ error: "session_expired", reason: "session_too_large" });
+    expect(clearsSession(data)).toBe(true);
   });
 });

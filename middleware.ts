@@ -13,22 +13,24 @@
  *    sign-in, data requests get 401 JSON.
  * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request;
  *    give the browser the freshness hint whenever the token is current.
- * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON); an unreachable IdP keeps
- *    the session, serving with the current token while it lasts, then 503.
+ * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON), and so do refreshed tokens too
+ *    large for the cookie (a page that says why); an unreachable IdP keeps the session, serving with the current
+ *    token while it lasts, then 503 (with a way to try again or sign out), until `UNREFRESHABLE_LIMIT`.
  * Imports only edge-safe modules (Web APIs, jose, oauth4webapi; never `lib/server/`), which lint enforces.
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { isBenchmarkPassthrough } from "@/lib/benchmark";
 import { getConfig } from "@/lib/config";
 import { refuseForgery } from "@/lib/http/anti-forgery";
-import { jsonError, sessionExpired, unauthenticated } from "@/lib/http/json";
+import { jsonError, NO_STORE, sessionExpired, unauthenticated } from "@/lib/http/json";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
-import { keepSessionFresh } from "@/lib/refresh/keep-fresh";
+import { keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
-import { readSessionCookie } from "@/lib/session/seal";
+import { readSessionCookie, SessionTooLargeError } from "@/lib/session/seal";
+import type { Session } from "@/lib/session/session";
 
 export async function middleware(request: NextRequest): Promise<Response> {
   if (isBenchmarkPassthrough(request.nextUrl.pathname)) return NextResponse.next();
@@ -69,16 +71,34 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     case "fresh":
       return withFreshHint(request, NextResponse.next({ request: { headers } }), session, Date.now() / 1000);
     case "refreshed":
-      return continueWithSession(request, headers, result.session);
+      return handOn(request, headers, result.session, wantsJson);
     case "degraded":
       logError("refresh", "the IdP could not renew the access token; serving with the current one", result.error);
-      return result.changed ? continueWithSession(request, headers, result.session) : NextResponse.next({ request: { headers } });
+      return result.changed ? handOn(request, headers, result.session, wantsJson) : NextResponse.next({ request: { headers } });
     case "ended":
       logInfo("refresh", `session ended: ${result.error.message}`);
       return clearSessionCookies(request, wantsJson ? sessionExpired(result.error.code) : redirectToSignIn(request));
     case "unavailable":
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
-      return wantsJson ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.") : unavailablePage(nonce);
+      return wantsJson
+        ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.", { "retry-after": String(RETRY_AFTER_SECONDS) })
+        : unavailablePage(nonce, RETRY_AFTER_SECONDS);
+  }
+}
+
+/**
+ * The refreshed session, to the browser and to this request. Tokens that no longer fit the cookie (an IdP that
+ * added groups or roles since sign-in) end the session, with a page that says why: the refresh token they came
+ * with is never sent again, since the browser keeps no cookie that holds it.
+ */
+async function handOn(request: NextRequest, headers: Headers, session: Session, wantsJson: boolean): Promise<Response> {
+  try {
+    return await continueWithSession(request, headers, session);
+  } catch (error) {
+    if (!(error instanceof SessionTooLargeError)) throw error;
+    logInfo("refresh", `session ended: the refreshed tokens do not fit the session cookie: ${error.message}`);
+    const tooLarge = new URL("/auth/error?error=SessionTooLarge", getConfig().authUrl);
+    return clearSessionCookies(request, wantsJson ? sessionExpired(error.code) : NextResponse.redirect(tooLarge, { status: 303, headers: NO_STORE }));
   }
 }
 
@@ -99,7 +119,7 @@ function isDataRequest(request: NextRequest): boolean {
 function redirectToSignIn(request: NextRequest): NextResponse {
   const signIn = new URL("/auth/login", getConfig().authUrl);
   signIn.searchParams.set("returnTo", `${request.nextUrl.pathname}${request.nextUrl.search}`);
-  return NextResponse.redirect(signIn, { status: 303, headers: { "cache-control": "no-store" } });
+  return NextResponse.redirect(signIn, { status: 303, headers: NO_STORE });
 }
 
 // Next.js reads this statically: literals only. Pages: everything but static files and the benchmark's two

@@ -1,7 +1,14 @@
 import { getAdmittedSession } from "@/lib/server/session-reader";
+import { canGoOn } from "@/lib/refresh/policy";
+
+/** A session that cannot go on (its token expired, nothing to renew it with) is offered sign-in, not a dead end. */
+async function hasUsableSession(): Promise<boolean> {
+  const session = await getAdmittedSession();
+  return session !== null && canGoOn(session, Date.now() / 1000);
+}
 
 export default async function Home() {
-  const session = await getAdmittedSession();
+  const signedIn = await hasUsableSession();
   return (
     <section className="space-y-6">
       <h1 className="text-4xl font-bold tracking-tight">Your notes, behind a proper sign-in.</h1>
@@ -9,10 +16,17 @@ export default async function Home() {
         Tessera signs you in at a trusted identity provider and keeps every token on the server. Your browser only ever
         holds an encrypted, HttpOnly cookie.
       </p>
-      {session ? (
-        <a href="/dashboard" className="inline-block rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500">
-          Go to your dashboard
-        </a>
+      {signedIn ? (
+        <div className="flex items-center gap-4">
+          <a href="/dashboard" className="inline-block rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500">
+            Go to your dashboard
+          </a>
+          <form method="post" action="/auth/logout">
+            <button type="submit" className="rounded-lg border border-slate-300 bg-white px-4 py-2 font-medium hover:bg-slate-100">
+              Sign out
+            </button>
+          </form>
+        </div>
       ) : (
         <a
           href="/auth/login?returnTo=/dashboard"

@@ -3,7 +3,7 @@
  */
 import type { CodecCosts } from "./codec";
 import { roundRatios, type Comparison, type LoadSettings } from "./load";
-import type { Memory } from "./processes";
+import type { Memory } from "../scripts/processes";
 import type { RefreshResult } from "./refresh";
 import type { Sizes } from "./sizes";
 

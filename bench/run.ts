@@ -28,7 +28,7 @@ import { sessionFromPayload, sessionPayload } from "@/lib/session/session";
 import { Browser, signIn, type Credentials } from "./browser";
 import { codecCosts } from "./codec";
 import { compare, type LoadSettings, type Target } from "./load";
-import { assertPortFree, findNextServer, readMemory, runToCompletion, startService, type Memory, type Service } from "./processes";
+import { assertPortFree, findNextServer, readMemory, runToCompletion, startService, type Memory, type Service } from "../scripts/processes";
 import { refreshUnderLoad } from "./refresh";
 import { toMarkdown, type RatioResult, type Report } from "./report";
 import { cookieWrites, measureSizes } from "./sizes";

@@ -72,7 +72,7 @@ test("the BFF's data routes refuse a request without the anti-forgery header", a
 test("signing out ends the session", async ({ page }) => {
   await signIn(page, USERS.alice);
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(`${E2E.web}/signed-out`);
+  await expect(page).toHaveURL(`${E2E.web}/signed-out?state=complete`);
   await expect(page.getByRole("heading", { name: "You are signed out." })).toBeVisible();
 
   const cookies = await page.context().cookies(E2E.web);

@@ -217,6 +217,43 @@ describe("loadConfig OIDC_AUDIENCE_STYLE", () => {
   });
 });
 
+describe("loadConfig client authentication", () => {
+  const KEY = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y", d: "private-part", kid: "k1" });
+
+  it("defaults to client_secret_basic, and takes client_secret_post", () => {
+    expect(loadConfig({}).clientAuthMethod).toBe("client_secret_basic");
+    expect(loadConfig({ OIDC_CLIENT_AUTH_METHOD: "client_secret_post" }).clientAuthMethod).toBe("client_secret_post");
+  });
+
+  it("refuses a method it does not support", () => {
+    expect(failingVariable(() => loadConfig({ OIDC_CLIENT_AUTH_METHOD: "client_secret_jwt" }))).toBe("OIDC_CLIENT_AUTH_METHOD");
+  });
+
+  it("takes private_key_jwt with a private JWK, and needs no client secret in production", () => {
+    const config = loadConfig({ ...PRODUCTION, OIDC_CLIENT_SECRET: "", OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: KEY });
+    expect(config.clientAuthMethod).toBe("private_key_jwt");
+    expect(config.clientPrivateKey).toMatchObject({ kty: "EC", d: "private-part", kid: "k1" });
+    expect(config.clientSecret).toBe("");
+  });
+
+  it("requires the key with private_key_jwt, and a private one, as a JWK, without echoing what it was given", () => {
+    expect(failingVariable(() => loadConfig({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt" }))).toBe("OIDC_CLIENT_PRIVATE_KEY");
+    for (const key of ["-----BEGIN PRIVATE KEY-----\nMIIE-secret-material", JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y" }), JSON.stringify({ kty: "oct", k: "c2VjcmV0", d: "x" })]) {
+      try {
+        loadConfig({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: key });
+        throw new Error("expected a ConfigError");
+      } catch (error) {
+        expect((error as ConfigError).variable).toBe("OIDC_CLIENT_PRIVATE_KEY");
+        expect((error as Error).message).not.toContain("secret-material");
+      }
+    }
+  });
+
+  it("ignores a private key that no method uses", () => {
+    expect(loadConfig({ OIDC_CLIENT_PRIVATE_KEY: KEY }).clientPrivateKey).toBeUndefined();
+  });
+});
+
 describe("loadConfig REDIS_URL", () => {
   it.each(["redis://localhost:6379", "rediss://cache.example:6380/0"])("accepts %s", (redisUrl) => {
     expect(loadConfig({ REDIS_URL: redisUrl }).redisUrl?.href).toBe(redisUrl);

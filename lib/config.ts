@@ -16,7 +16,12 @@ export interface Config {
   authUrl: URL;
   issuer: string;
   clientId: string;
+  /** Empty with `private_key_jwt`, which needs none. */
   clientSecret: string;
+  /** How the client proves itself at the IdP's token and revocation endpoints (see `idp/client-auth`). */
+  clientAuthMethod: ClientAuthMethod;
+  /** The client's private key, a JWK, for `private_key_jwt`. */
+  clientPrivateKey: PrivateJwk | undefined;
   scope: string;
   /** How the authorization request names the API: RFC 8707 `resource`, Auth0's `audience`, or scopes only. */
   audienceStyle: AudienceStyle;
@@ -49,6 +54,19 @@ export class ConfigError extends CodedError<"invalid_config"> {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The client authentication methods the app supports, the first the default (RFC 6749 section 2.3.1, OIDC Core 9). */
+export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** A private key as a JSON Web Key (RFC 7517): its `kty`, the private member `d`, and optionally `alg` and `kid`. */
+export interface PrivateJwk {
+  kty: string;
+  d: string;
+  alg?: string;
+  kid?: string;
+  [member: string]: unknown;
+}
+
 export const DEV_AUTH_SECRET = "dev-only-secret-do-not-use-in-production-0123456789";
 export const DEV_CLIENT_SECRET = "dev-only-tessera-bff-secret";
 const MIN_SECRET_LENGTH = 32;
@@ -71,10 +89,14 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
   }
   const issuer = read("OIDC_ISSUER", "http://localhost:4000");
   readUrl("OIDC_ISSUER", issuer, production);
-  const clientSecret = read("OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET);
+  const clientAuthMethod = readClientAuthMethod(env.OIDC_CLIENT_AUTH_METHOD);
+  const usesKey = clientAuthMethod === "private_key_jwt";
+  const clientSecret = usesKey ? (env.OIDC_CLIENT_SECRET?.trim() ?? "") : read("OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET);
   if (production && clientSecret === DEV_CLIENT_SECRET) {
     throw new ConfigError("OIDC_CLIENT_SECRET", "is the development IdP's secret; set the real client secret");
   }
+  const clientPrivateKey = env.OIDC_CLIENT_PRIVATE_KEY?.trim() ? readPrivateJwk(env.OIDC_CLIENT_PRIVATE_KEY.trim()) : undefined;
+  if (usesKey && !clientPrivateKey) throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "is required with OIDC_CLIENT_AUTH_METHOD=private_key_jwt");
   const apiAudience = read("API_AUDIENCE", "http://localhost:4001");
 
   return {
@@ -84,6 +106,8 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     issuer,
     clientId: read("OIDC_CLIENT_ID", "tessera-bff"),
     clientSecret,
+    clientAuthMethod,
+    clientPrivateKey: usesKey ? clientPrivateKey : undefined,
     scope: env.OIDC_SCOPE?.trim() || DEFAULT_SCOPE,
     audienceStyle: readAudienceStyle(env.OIDC_AUDIENCE_STYLE),
     // The Bearer token travels to the API: in cleartext only on loopback.
@@ -168,6 +192,30 @@ function readRedisUrl(value: string, production: boolean): URL {
     throw new ConfigError("REDIS_URL", "must use rediss:// (TLS) outside localhost");
   }
   return url;
+}
+
+function readClientAuthMethod(raw: string | undefined): ClientAuthMethod {
+  const value = raw?.trim() || CLIENT_AUTH_METHODS[0];
+  if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(value)) {
+    throw new ConfigError("OIDC_CLIENT_AUTH_METHOD", `must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
+  }
+  return value as ClientAuthMethod;
+}
+
+/** Never echoes the value: it is a private key. */
+function readPrivateJwk(raw: string): PrivateJwk {
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "must be a private key as a JSON Web Key (a JSON object), not PEM or anything else");
+  }
+  const { kty, d, alg, kid } = (typeof jwk === "object" && jwk !== null ? jwk : {}) as Record<string, unknown>;
+  if (typeof kty !== "string" || !["RSA", "EC", "OKP"].includes(kty)) throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "must be a JWK whose kty is RSA, EC or OKP");
+  if (typeof d !== "string") throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "must be a private JWK (it has no \"d\")");
+  if (alg !== undefined && typeof alg !== "string") throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "has an alg that is not a string");
+  if (kid !== undefined && typeof kid !== "string") throw new ConfigError("OIDC_CLIENT_PRIVATE_KEY", "has a kid that is not a string");
+  return jwk as PrivateJwk;
 }
 
 function readAudienceStyle(raw: string | undefined): AudienceStyle {

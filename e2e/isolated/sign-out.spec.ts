@@ -70,7 +70,7 @@ async function expectSignedOutHere(page: Page): Promise<void> {
 
 test("signing out clears every cookie chunk, ends the IdP's session and lands on the signed-out page", async ({ page }) => {
   await signInBob(page);
-  await signOut(page, "/signed-out");
+  await signOut(page, "/signed-out?state=complete");
   await expect(notice(page)).toHaveCount(0);
   await expectSignedOutHere(page);
 
@@ -83,7 +83,7 @@ test("a copy of the session cookies taken before sign-out is refused afterwards"
   await signInBob(page);
   const copy = await sessionCookies(page.context());
   expect(copy.length).toBeGreaterThan(0);
-  await signOut(page, "/signed-out");
+  await signOut(page, "/signed-out?state=complete");
 
   const thief = await browserWith(browser, copy);
   expect(await me(thief)).toBe(401);
@@ -97,7 +97,7 @@ test("a copy of the session cookies taken before sign-out is refused afterwards"
 test("after sign-out the API refuses the access token and the IdP the refresh token held before", async ({ page, request }) => {
   const tokens = await signInBob(page);
   expect(await apiStatus(request, tokens.access_token)).toBe(200);
-  await signOut(page, "/signed-out");
+  await signOut(page, "/signed-out?state=complete");
 
   expect(await apiStatus(request, tokens.access_token)).toBe(401);
   expectUnexpired(tokens.access_token);

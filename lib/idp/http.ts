@@ -25,11 +25,58 @@ export function isNetworkError(error: unknown): boolean {
 }
 
 /**
- * The HTTP status of the IdP's error answer, where it gave one: an OAuth error body, or any other answer (a proxy's
- * 502 page, say), which oauth4webapi carries as the error's cause.
+ * The HTTP status of the IdP's error answer, where it gave one: an OAuth error body, a `WWW-Authenticate`
+ * challenge, or any other answer (a proxy's 502 page, say), which oauth4webapi carries as the error's cause.
  */
 export function errorStatus(error: unknown): number | undefined {
-  if (error instanceof oauth.ResponseBodyError) return error.status;
+  if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) return error.status;
   if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response) return error.cause.status;
+  return undefined;
+}
+
+/** The statuses that say "not now" rather than "no": server errors, a timeout, a rate limit. */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** An OAuth `error` code as IdPs write them, and nothing that could carry what a request carried. */
+const isOAuthErrorCode = (code: string): boolean => /^[A-Za-z0-9_.:-]{1,64}$/.test(code);
+
+/**
+ * What the IdP answered, for the log: the HTTP status and its OAuth `error` code, never the description, which can
+ * carry what the request carried. A code outside the characters OAuth codes use is not repeated either.
+ */
+export function describeAnswer(error: unknown): string {
+  const status = errorStatus(error);
+  if (status === undefined) return "no answer";
+  const code =
+    error instanceof oauth.ResponseBodyError ? error.error : error instanceof oauth.WWWAuthenticateChallengeError ? error.cause[0]?.parameters.error : undefined;
+  if (code === undefined) return `HTTP ${status} without an OAuth error`;
+  return isOAuthErrorCode(code) ? `HTTP ${status}, error ${code}` : `HTTP ${status} with an unrecognised error code`;
+}
+
+/**
+ * What the IdP refused, found among `error`'s causes, for the one log line an operator acts on: the endpoint, the
+ * HTTP status and the OAuth `error` code (`describeAnswer`), or the `error` an authorization response came back
+ * with. `undefined` when no answer of the IdP's is in there (a network error, say).
+ */
+export function idpRefusalIn(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth += 1) {
+    const status = errorStatus(current);
+    if (status !== undefined) {
+      const { response, cause } = current as { response?: unknown; cause?: unknown };
+      const answer = [response, cause].find((value): value is Response => value instanceof Response && value.url !== "");
+      const endpoint = answer ? new URL(answer.url) : undefined;
+      return `${endpoint ? `${endpoint.origin}${endpoint.pathname}` : "the IdP"} answered ${describeAnswer(current)}`;
+    }
+    const { cause, error: code } = current as { cause?: unknown; error?: unknown };
+    // An authorization response's error (`?error=access_denied`), which Auth.js keeps as a plain object.
+    if (!(current instanceof Error) && typeof code === "string") {
+      return isOAuthErrorCode(code) ? `the authorization endpoint returned error ${code}` : "the authorization endpoint returned an unrecognised error";
+    }
+    // Auth.js wraps the error that happened as `cause.err`.
+    current = (cause as { err?: unknown } | undefined)?.err ?? cause;
+  }
   return undefined;
 }

@@ -211,10 +211,10 @@ describe("refreshSession: refusals", () => {
     expect(error.message).toMatch(/another subject/);
   });
 
-  it("fails with refresh_failed when the new ID token is for another client", async () => {
+  it("fails with invalid_response when the new ID token is for another client", async () => {
     const idp = tokenEndpoint(tokens({ access_token: "new", expires_in: 300, id_token: await idToken({ aud: "someone-else" }) }));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("invalid_response");
   });
 
   it("fails with invalid_grant when the IdP answers 400 invalid_grant", async () => {
@@ -223,28 +223,51 @@ describe("refreshSession: refusals", () => {
     expect(error.code).toBe("invalid_grant");
   });
 
-  it("fails with refresh_failed when the IdP answers 401 invalid_client", async () => {
+  it("fails with refresh_refused when the IdP answers 401 invalid_client, and says so", async () => {
     const idp = tokenEndpoint(oauthError(401, "invalid_client"));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("refresh_refused");
+    expect(error.message).toContain("the token endpoint answered HTTP 401, error invalid_client");
   });
 
-  it("fails with refresh_failed when the IdP answers 401 invalid_client with a WWW-Authenticate challenge", async () => {
+  it("fails with refresh_refused when the IdP answers 401 invalid_client with a WWW-Authenticate challenge", async () => {
     const idp = tokenEndpoint(oauthError(401, "invalid_client", { "www-authenticate": 'Basic realm="idp"' }));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("refresh_refused");
   });
 
-  it("fails with refresh_failed when the IdP answers 400 invalid_client", async () => {
+  it("fails with refresh_refused when the IdP answers 400 invalid_client", async () => {
     const idp = tokenEndpoint(oauthError(400, "invalid_client"));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("refresh_refused");
   });
 
-  it("fails with refresh_failed when a 200 response has no access token", async () => {
+  it.each([
+    ["an empty body", () => new Response(null, { status: 400 })],
+    ["an HTML page", () => new Response("<html>Bad Request</html>", { status: 400, headers: { "content-type": "text/html" } })],
+    ["an empty 403", () => new Response("", { status: 403 })],
+  ])("fails with refresh_refused, not as an outage, when the IdP refuses with %s and no OAuth error", async (_name, answer) => {
+    const idp = tokenEndpoint(answer);
+    const error = await refreshError(refreshSession(session, options(idp.fetch)));
+    expect(error.code).toBe("refresh_refused");
+    expect(error.message).toMatch(/the token endpoint answered HTTP 40[03] without an OAuth error/);
+  });
+
+  it("logs the IdP's error code, never its description, and no code that is not one", async () => {
+    const described = await refreshError(
+      refreshSession(session, options(tokenEndpoint(() => Response.json({ error: "unauthorized_client", error_description: "<b>alice@example.com</b>" }, { status: 400 })).fetch)),
+    );
+    expect(described.message).toContain("HTTP 400, error unauthorized_client");
+    expect(described.message).not.toContain("alice");
+    const odd = await refreshError(refreshSession(session, options(tokenEndpoint(() => Response.json({ error: "<script>x</script>" }, { status: 400 })).fetch)));
+    expect(odd.message).toContain("HTTP 400 with an unrecognised error code");
+    expect(odd.message).not.toContain("script");
+  });
+
+  it("fails with invalid_response when a 200 response has no access token", async () => {
     const idp = tokenEndpoint(tokens({ expires_in: 300 }));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
-    expect(error.code).toBe("refresh_failed");
+    expect(error.code).toBe("invalid_response");
   });
 
   it("fails with invalid_grant, without calling the IdP, when the session has no refresh token", async () => {
@@ -261,6 +284,13 @@ describe("refreshSession: an unreachable IdP", () => {
     const idp = tokenEndpoint(() => new Response("<html><body>Service Unavailable</body></html>", { status: 503, headers: { "content-type": "text/html" } }));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
     expect(error.code).toBe("idp_unreachable");
+  });
+
+  it.each([429, 408])("fails with idp_unreachable on a %i, which says 'not now'", async (status) => {
+    const idp = tokenEndpoint(() => new Response(null, { status }));
+    const error = await refreshError(refreshSession(session, options(idp.fetch)));
+    expect(error.code).toBe("idp_unreachable");
+    expect(error.message).toContain(`HTTP ${status}`);
   });
 
   it("fails with idp_unreachable on a 500 with an OAuth error body", async () => {
@@ -288,9 +318,12 @@ describe("refreshSession: an unreachable IdP", () => {
     expect(error.code).toBe("idp_unreachable");
   });
 
-  it("fails with idp_unreachable, without calling the token endpoint, when the metadata cannot be fetched", async () => {
+  it.each([
+    ["a network error", () => new TypeError("fetch failed")],
+    ["a refused discovery request", () => new Error("unexpected HTTP status code 404")],
+  ])("fails with idp_unreachable, without calling the token endpoint, when the metadata cannot be fetched (%s)", async (_name, failure) => {
     const idp = tokenEndpoint(tokens({ access_token: "new", expires_in: 300 }));
-    const metadata = () => Promise.reject(new TypeError("fetch failed"));
+    const metadata = () => Promise.reject(failure());
     const error = await refreshError(refreshSession(session, options(idp.fetch, { metadata })));
     expect(error.code).toBe("idp_unreachable");
     expect(idp.fetch).not.toHaveBeenCalled();
@@ -307,7 +340,8 @@ describe("refreshSession: an unreachable IdP", () => {
 describe("refreshSession: error messages", () => {
   const scenarios: Array<[string, () => Response | Promise<Response>, RefreshErrorCode]> = [
     ["invalid_grant", oauthError(400, "invalid_grant"), "invalid_grant"],
-    ["invalid_client", oauthError(401, "invalid_client"), "refresh_failed"],
+    ["invalid_client", oauthError(401, "invalid_client"), "refresh_refused"],
+    ["an empty 400", () => new Response(null, { status: 400 }), "refresh_refused"],
     ["a 503 page", () => new Response("<html>down</html>", { status: 503, headers: { "content-type": "text/html" } }), "idp_unreachable"],
     ["a 500 OAuth error", oauthError(500, "server_error"), "idp_unreachable"],
     ["a network error", () => Promise.reject(new TypeError("fetch failed")), "idp_unreachable"],

@@ -2,20 +2,23 @@
  * Exchanges the session's refresh token for new tokens at the IdP's token endpoint (RFC 6749 §6).
  *
  * Request and response processing go through oauth4webapi; this module only maps the outcome onto the
- * session, and every failure onto a `RefreshError` whose `code` tells the caller what to do:
+ * session, and every failure onto a `RefreshError` whose `code` tells the caller what to do. Only a refresh that
+ * never got an answer, or got a "not now" (5xx, 408, 429), is transient; any other refusal means the grant is gone,
+ * whether or not the IdP explained itself in an RFC 6749 JSON body:
+ * - `idp_unreachable`: network error, timeout, 5xx, 408 or 429: transient, try again on a later request;
  * - `invalid_grant`: the IdP refused the refresh token (revoked, expired, reused): the session is over;
- * - `subject_mismatch`: the refreshed ID token names another user: the session is over;
- * - `idp_unreachable`: network error, timeout or a 5xx: transient, try again on a later request;
- * - `refresh_failed`: any other refusal or malformed answer; logged, and handled as transient.
- * Edge-safe.
+ * - `refresh_refused`: any other refusal (`invalid_client`, a 400 with an empty body, ...): the session is over;
+ * - `invalid_response`: a success answer that cannot be used (no access token, a bad ID token): the session is over;
+ * - `subject_mismatch`: the refreshed ID token names another user: the session is over.
+ * Every message says what the token endpoint answered (`describeAnswer`), for the one log line. Edge-safe.
  */
 import * as oauth from "oauth4webapi";
 import { CodedError } from "@/lib/errors";
 import { withRefreshedTokens, type Session } from "@/lib/session/session";
 import { clientAuthentication, type ClientOptions } from "./client-auth";
-import { errorStatus, idpRequestOptions, isNetworkError } from "./http";
+import { describeAnswer, errorStatus, idpRequestOptions, isNetworkError, isTransientStatus } from "./http";
 
-export type RefreshErrorCode = "invalid_grant" | "subject_mismatch" | "idp_unreachable" | "refresh_failed";
+export type RefreshErrorCode = "idp_unreachable" | "invalid_grant" | "refresh_refused" | "invalid_response" | "subject_mismatch";
 
 export class RefreshError extends CodedError<RefreshErrorCode> {
   override readonly name = "RefreshError";
@@ -28,25 +31,29 @@ export interface RefreshOptions extends ClientOptions {
 
 function classify(error: unknown): RefreshError {
   if (error instanceof RefreshError) return error;
-  if (error instanceof oauth.ResponseBodyError) {
-    if (error.error === "invalid_grant") return new RefreshError("invalid_grant", "The IdP refused the refresh token", { cause: error });
-    return new RefreshError("refresh_failed", `The IdP refused the refresh: ${error.error}`, { cause: error });
-  }
-  if (isNetworkError(error)) return new RefreshError("idp_unreachable", "The IdP could not be reached", { cause: error });
+  if (isNetworkError(error)) return new RefreshError("idp_unreachable", "The IdP's token endpoint could not be reached", { cause: error });
   const status = errorStatus(error);
-  if (status !== undefined && status >= 500) {
-    return new RefreshError("idp_unreachable", `The IdP's token endpoint failed (${status})`, { cause: error });
+  if (status === undefined || status < 400) return new RefreshError("invalid_response", "The IdP's refresh answer was not usable", { cause: error });
+  const answered = `the token endpoint answered ${describeAnswer(error)}`;
+  if (isTransientStatus(status)) return new RefreshError("idp_unreachable", `The IdP could not refresh now: ${answered}`, { cause: error });
+  if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
+    return new RefreshError("invalid_grant", `The IdP refused the refresh token: ${answered}`, { cause: error });
   }
-  return new RefreshError("refresh_failed", "The IdP's refresh response was not usable", { cause: error });
+  return new RefreshError("refresh_refused", `The IdP refused the refresh: ${answered}`, { cause: error });
 }
 
 export async function refreshSession(session: Session, options: RefreshOptions): Promise<Session> {
-  const { clientId, clientSecret, refreshSkew, now = Date.now } = options;
+  const { clientId, refreshSkew, now = Date.now } = options;
   if (!session.refreshToken) throw new RefreshError("invalid_grant", "The session has no refresh token");
+  let as: oauth.AuthorizationServer;
   try {
-    const as = await options.metadata();
+    as = await options.metadata();
+  } catch (error) {
+    throw new RefreshError("idp_unreachable", "The IdP's discovery document could not be fetched", { cause: error });
+  }
+  try {
     const client: oauth.Client = { client_id: clientId };
-    const response = await oauth.refreshTokenGrantRequest(as, client, clientAuthentication(clientSecret), session.refreshToken, idpRequestOptions(options));
+    const response = await oauth.refreshTokenGrantRequest(as, client, clientAuthentication(options), session.refreshToken, idpRequestOptions(options));
     const result = await oauth.processRefreshTokenResponse(as, client, response);
     // OIDC Core §12.2: a refreshed ID token must name the same user.
     const claims = oauth.getValidatedIdTokenClaims(result);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { revokeRefreshToken, TokenRevocationError, type TokenRevocationOptions } from "./token-revocation";
+import { revokeRefreshToken, TokenRevocationError, } from "./token-revocation";
+import type { ClientOptions } from "./client-auth";
 
 const ISSUER = "https://idp.example";
 const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
@@ -26,7 +27,7 @@ function endpoint(answer: () => Response | Promise<Response>) {
   return { requests, fetch: fetchImpl as unknown as typeof fetch };
 }
 
-function options(fetchImpl: typeof fetch, overrides: Partial<TokenRevocationOptions> = {}): TokenRevocationOptions {
+function options(fetchImpl: typeof fetch, overrides: Partial<ClientOptions> = {}): ClientOptions {
   return {
     metadata: async () => ({ issuer: ISSUER, revocation_endpoint: REVOCATION_ENDPOINT }),
     issuer: ISSUER,
@@ -84,6 +85,7 @@ describe("revokeRefreshToken", () => {
     ["a timeout", () => Promise.reject(new DOMException("The operation timed out.", "TimeoutError"))],
     ["a 503 OAuth error", () => Response.json({ error: "temporarily_unavailable" }, { status: 503 })],
     ["a proxy's 502 page", () => new Response("<html>Bad gateway</html>", { status: 502, headers: { "content-type": "text/html" } })],
+    ["a rate limit", () => new Response(null, { status: 429 })],
   ])("reports the IdP unreachable on %s", async (_label, answer) => {
     const error = await failure(revokeRefreshToken(REFRESH_TOKEN, options(endpoint(answer).fetch)));
     expect(error.code).toBe("idp_unreachable");
@@ -96,6 +98,11 @@ describe("revokeRefreshToken", () => {
   ])("reports a refusal on %s", async (_label, answer) => {
     const error = await failure(revokeRefreshToken(REFRESH_TOKEN, options(endpoint(answer).fetch)));
     expect(error.code).toBe("revocation_refused");
+  });
+
+  it("says what the endpoint answered", async () => {
+    const error = await failure(revokeRefreshToken(REFRESH_TOKEN, options(endpoint(() => Response.json({ error: "invalid_client" }, { status: 401 })).fetch)));
+    expect(error.message).toContain("the revocation endpoint answered HTTP 401, error invalid_client");
   });
 
   it("never puts the refresh token in its error messages", async () => {

@@ -4,14 +4,15 @@
  * endpoint (see `client-auth`).
  *
  * Failures become a `TokenRevocationError` whose `code` tells sign-out what to do next:
- * - `idp_unreachable`: network error, timeout or a 5xx: sending the browser to the IdP would fail too;
+ * - `idp_unreachable`: network error, timeout, or a "not now" (5xx, 408, 429): sending the browser to the IdP would
+ *   fail too;
  * - `revocation_refused`: the IdP answered, and refused; its end-session endpoint is still worth a try.
  * Edge-safe.
  */
 import * as oauth from "oauth4webapi";
 import { CodedError } from "@/lib/errors";
 import { clientAuthentication, type ClientOptions } from "./client-auth";
-import { errorStatus, idpRequestOptions, isNetworkError } from "./http";
+import { describeAnswer, errorStatus, idpRequestOptions, isNetworkError, isTransientStatus } from "./http";
 
 export type TokenRevocationErrorCode = "idp_unreachable" | "revocation_refused";
 
@@ -19,19 +20,18 @@ export class TokenRevocationError extends CodedError<TokenRevocationErrorCode> {
   override readonly name = "TokenRevocationError";
 }
 
-export type TokenRevocationOptions = ClientOptions;
-
 function classify(error: unknown): TokenRevocationError {
-  if (isNetworkError(error)) return new TokenRevocationError("idp_unreachable", "The IdP could not be reached", { cause: error });
+  if (isNetworkError(error)) return new TokenRevocationError("idp_unreachable", "The IdP's revocation endpoint could not be reached", { cause: error });
   const status = errorStatus(error);
-  if (status !== undefined && status >= 500) {
-    return new TokenRevocationError("idp_unreachable", `The IdP's revocation endpoint failed (${status})`, { cause: error });
+  const answered = `the revocation endpoint answered ${describeAnswer(error)}`;
+  if (status !== undefined && isTransientStatus(status)) {
+    return new TokenRevocationError("idp_unreachable", `The IdP could not revoke the refresh token now: ${answered}`, { cause: error });
   }
-  return new TokenRevocationError("revocation_refused", "The IdP refused to revoke the refresh token", { cause: error });
+  return new TokenRevocationError("revocation_refused", `The IdP refused to revoke the refresh token: ${answered}`, { cause: error });
 }
 
 /** `unsupported` when the IdP publishes no revocation endpoint: then only its end-session can end the grant. */
-export async function revokeRefreshToken(refreshToken: string, options: TokenRevocationOptions): Promise<"revoked" | "unsupported"> {
+export async function revokeRefreshToken(refreshToken: string, options: ClientOptions): Promise<"revoked" | "unsupported"> {
   let as: oauth.AuthorizationServer;
   try {
     as = await options.metadata();
@@ -40,7 +40,7 @@ export async function revokeRefreshToken(refreshToken: string, options: TokenRev
   }
   if (!as.revocation_endpoint) return "unsupported";
   try {
-    const response = await oauth.revocationRequest(as, { client_id: options.clientId }, clientAuthentication(options.clientSecret), refreshToken, {
+    const response = await oauth.revocationRequest(as, { client_id: options.clientId }, clientAuthentication(options), refreshToken, {
       ...idpRequestOptions(options),
       additionalParameters: { token_type_hint: "refresh_token" },
     });

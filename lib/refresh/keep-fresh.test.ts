@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createKeepFresh, type KeepFreshResult } from "./keep-fresh";
-import { refreshTime } from "./policy";
+import { refreshTime, UNREFRESHABLE_LIMIT } from "./policy";
 import type { Session } from "@/lib/session/session";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
 import { RefreshError } from "@/lib/idp/token-refresh";
@@ -221,13 +221,51 @@ describe("keepFresh: failures", () => {
     expect(result).toEqual({ kind: "unavailable", error });
   });
 
-  it("wraps an error that is not a RefreshError as refresh_failed, and degrades", async () => {
+  it("wraps an error that is not a RefreshError as invalid_response, which ends the session", async () => {
     const cause = new Error("unexpected");
     const { keepFresh, now } = setup(() => Promise.reject(cause));
-    const result = expectKind(await keepFresh(sessionAt(now(), 250)), "degraded");
+    const result = expectKind(await keepFresh(sessionAt(now(), 250)), "ended");
     expect(result.error).toBeInstanceOf(RefreshError);
-    expect(result.error.code).toBe("refresh_failed");
+    expect(result.error.code).toBe("invalid_response");
     expect(result.error.cause).toBe(cause);
+  });
+
+  it.each(["refresh_refused", "invalid_response", "subject_mismatch"] as const)(
+    "ends the session on any refusal but an unreachable IdP (%s), even while the token is still valid",
+    async (code) => {
+      const error = new RefreshError(code, "refused");
+      const { keepFresh, now } = setup(() => Promise.reject(error));
+      expect(await keepFresh(sessionAt(now(), 250))).toEqual({ kind: "ended", error });
+    },
+  );
+
+  it("keeps an unrefreshable session until UNREFRESHABLE_LIMIT past its token's expiry, then ends it", async () => {
+    const error = unreachable();
+    const { keepFresh, now } = setup(() => Promise.reject(error));
+    // The token lives 300 s: expired UNREFRESHABLE_LIMIT - 1 seconds ago, and then UNREFRESHABLE_LIMIT seconds ago.
+    expect(await keepFresh(sessionAt(now(), 300 + UNREFRESHABLE_LIMIT - 1))).toEqual({ kind: "unavailable", error });
+    const ended = expectKind(await keepFresh(sessionAt(now(), 300 + UNREFRESHABLE_LIMIT)), "ended");
+    expect(ended.error.code).toBe("idp_unreachable");
+    expect(ended.error.message).toMatch(new RegExp(`unreachable since the access token expired ${UNREFRESHABLE_LIMIT} s ago`));
+    expect(ended.error.cause).toBe(error);
+  });
+
+  it("asks an unreachable IdP once per retry interval for a burst of requests, then again after it", async () => {
+    const clock = fakeClock();
+    const refresh = vi.fn(() => Promise.reject(unreachable()));
+    const flights = createSingleFlight<Session>({
+      graceMs: GRACE_MS,
+      retryAfterMs: 5_000,
+      isTransient: (error) => error instanceof RefreshError && error.code === "idp_unreachable",
+      now: clock.nowMs,
+    });
+    const keepFresh = createKeepFresh({ refresh, flights, nowSeconds: clock.nowSeconds });
+    const session = sessionAt(clock.nowSeconds(), 300);
+    for (let i = 0; i < 10; i += 1) expectKind(await keepFresh(session), "unavailable");
+    expect(refresh).toHaveBeenCalledTimes(1);
+    clock.advanceSeconds(5);
+    expectKind(await keepFresh(session), "unavailable");
+    expect(refresh).toHaveBeenCalledTimes(2);
   });
 
   it("ends an expired session that has no refresh token, without refreshing", async () => {

@@ -16,7 +16,7 @@ import { configuredClient } from "@/lib/idp/client-auth";
 import { RefreshError, refreshSession } from "@/lib/idp/token-refresh";
 import { getConfig } from "@/lib/config";
 import type { Session } from "@/lib/session/session";
-import { freshness } from "./policy";
+import { freshness, unrefreshableTooLong } from "./policy";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
 
 export type KeepFreshResult =
@@ -26,7 +26,7 @@ export type KeepFreshResult =
   | { kind: "refreshed"; session: Session }
   /** A refresh was due but the IdP could not be reached; the current token is still valid, so use it. */
   | { kind: "degraded"; session: Session; changed: boolean; error: RefreshError }
-  /** The IdP refused the refresh: the session is over. */
+  /** The IdP refused the refresh (or has been unreachable past `UNREFRESHABLE_LIMIT`): the session is over. */
   | { kind: "ended"; error: RefreshError }
   /** The access token has expired and the IdP cannot be reached: keep the cookie, answer 503. */
   | { kind: "unavailable"; error: RefreshError };
@@ -58,10 +58,16 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
         const usable = (remembered: Session) => remembered.refreshToken !== refreshToken || freshness(remembered, nowSeconds()) === "fresh";
         current = await flights.run(await flightKey(refreshToken), () => refresh(from), usable);
       } catch (cause) {
-        const error = cause instanceof RefreshError ? cause : new RefreshError("refresh_failed", "The refresh failed", { cause });
-        if (error.code === "invalid_grant" || error.code === "subject_mismatch") return { kind: "ended", error };
-        if (freshness(current, nowSeconds()) === "expired") return { kind: "unavailable", error };
-        return { kind: "degraded", session: current, changed: current !== session, error };
+        const error = cause instanceof RefreshError ? cause : new RefreshError("invalid_response", "The refresh failed", { cause });
+        // Only an IdP that did not answer, or said "not now", leaves the grant alive; any other refusal ends it.
+        if (error.code !== "idp_unreachable") return { kind: "ended", error };
+        if (freshness(current, nowSeconds()) !== "expired") return { kind: "degraded", session: current, changed: current !== session, error };
+        if (!unrefreshableTooLong(current, nowSeconds())) return { kind: "unavailable", error };
+        const expiredFor = Math.floor(nowSeconds() - current.accessTokenExpiresAt);
+        return {
+          kind: "ended",
+          error: new RefreshError("idp_unreachable", `The IdP has been unreachable since the access token expired ${expiredFor} s ago: ${error.message}`, { cause: error }),
+        };
       }
     }
     if (freshness(current, nowSeconds()) === "expired") {
@@ -73,13 +79,19 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
 
 /** Long enough for every request that left the browser with the old cookie to arrive. */
 const GRACE_MS = 60_000;
+/** While the IdP cannot be reached, one attempt per session this often; the unavailable page says when to retry. */
+export const RETRY_AFTER_SECONDS = 5;
 
 let keepFresh: ((session: Session) => Promise<KeepFreshResult>) | undefined;
 
 export function keepSessionFresh(session: Session): Promise<KeepFreshResult> {
   keepFresh ??= createKeepFresh({
     refresh: (current) => refreshSession(current, { ...configuredClient(), refreshSkew: getConfig().refreshSkew }),
-    flights: createSingleFlight<Session>({ graceMs: GRACE_MS }),
+    flights: createSingleFlight<Session>({
+      graceMs: GRACE_MS,
+      retryAfterMs: RETRY_AFTER_SECONDS * 1000,
+      isTransient: (error) => error instanceof RefreshError && error.code === "idp_unreachable",
+    }),
     nowSeconds: () => Date.now() / 1000,
   });
   return keepFresh(session);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_REFRESH_SKEW, freshness, refreshTime } from "./policy";
+import { canGoOn, DEFAULT_REFRESH_SKEW, freshness, refreshTime, UNREFRESHABLE_LIMIT, unrefreshableTooLong } from "./policy";
 
 const T0 = 1_700_000_000;
 
@@ -79,5 +79,20 @@ describe("freshness", () => {
     const fractional = { refreshAt: T0 + 2.5, accessTokenExpiresAt: T0 + 10 };
     expect(freshness(fractional, T0 + 2)).toBe("fresh");
     expect(freshness(fractional, T0 + 3)).toBe("due");
+  });
+});
+
+describe("canGoOn", () => {
+  it("is true while the access token is current, or while a refresh token can renew it", () => {
+    expect(canGoOn({ accessTokenExpiresAt: 1_000 }, 999)).toBe(true);
+    expect(canGoOn({ accessTokenExpiresAt: 1_000, refreshToken: "r" }, 5_000)).toBe(true);
+    expect(canGoOn({ accessTokenExpiresAt: 1_000 }, 1_000)).toBe(false);
+  });
+});
+
+describe("unrefreshableTooLong", () => {
+  it("is true from UNREFRESHABLE_LIMIT seconds after the access token expired", () => {
+    expect(unrefreshableTooLong({ accessTokenExpiresAt: 1_000 }, 1_000 + UNREFRESHABLE_LIMIT - 1)).toBe(false);
+    expect(unrefreshableTooLong({ accessTokenExpiresAt: 1_000 }, 1_000 + UNREFRESHABLE_LIMIT)).toBe(true);
   });
 });

@@ -21,3 +21,20 @@ export function freshness(session: { refreshAt: number; accessTokenExpiresAt: nu
   if (nowSeconds >= session.refreshAt) return "due";
   return "fresh";
 }
+
+/**
+ * Seconds a session may go on past its access token's expiry while the IdP cannot be reached to refresh it: long
+ * enough to ride out a blip (the session is kept, requests get 503), short enough that nobody waits out a long
+ * outage on error pages. Past it the session ends, and the user signs in again once the IdP is back.
+ */
+export const UNREFRESHABLE_LIMIT = 10 * 60;
+
+/** Whether the session's access token expired so long ago that an unreachable IdP ends it (`UNREFRESHABLE_LIMIT`). */
+export function unrefreshableTooLong(session: { accessTokenExpiresAt: number }, nowSeconds: number): boolean {
+  return nowSeconds >= session.accessTokenExpiresAt + UNREFRESHABLE_LIMIT;
+}
+
+/** Whether a session can go on: its access token is current, or it holds a refresh token to get a new one. */
+export function canGoOn(session: { accessTokenExpiresAt: number; refreshToken?: string }, nowSeconds: number): boolean {
+  return nowSeconds < session.accessTokenExpiresAt || session.refreshToken !== undefined;
+}

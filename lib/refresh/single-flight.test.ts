@@ -201,3 +201,43 @@ describe("createSingleFlight: usable", () => {
     expect(task).toHaveBeenCalledTimes(2);
   });
 });
+
+describe("createSingleFlight: transient failures", () => {
+  const transient = new Error("unreachable");
+  const options = (clock: ReturnType<typeof fakeClock>) => ({ graceMs: 60_000, retryAfterMs: 5_000, isTransient: (error: unknown) => error === transient, now: clock.now });
+
+  it("answers callers within retryAfterMs with the same failure, without running the task again", async () => {
+    const clock = fakeClock();
+    const flights = createSingleFlight<string>(options(clock));
+    const task = vi.fn(() => Promise.reject(transient));
+    await expect(flights.run("k", task)).rejects.toBe(transient);
+    clock.advance(4_999);
+    await expect(flights.run("k", task)).rejects.toBe(transient);
+    expect(task).toHaveBeenCalledTimes(1);
+  });
+
+  it("runs the task again once retryAfterMs has passed, and remembers its success", async () => {
+    const clock = fakeClock();
+    const flights = createSingleFlight<string>(options(clock));
+    await expect(flights.run("k", () => Promise.reject(transient))).rejects.toBe(transient);
+    clock.advance(5_000);
+    expect(await flights.run("k", async () => "value")).toBe("value");
+    expect(await flights.run("k", () => Promise.reject(transient))).toBe("value");
+  });
+
+  it("remembers only the failures it is told are transient, and only for their own key", async () => {
+    const clock = fakeClock();
+    const flights = createSingleFlight<string>(options(clock));
+    const refused = new Error("refused");
+    await expect(flights.run("k", () => Promise.reject(refused))).rejects.toBe(refused);
+    expect(await flights.run("k", async () => "value")).toBe("value");
+    await expect(flights.run("a", () => Promise.reject(transient))).rejects.toBe(transient);
+    expect(await flights.run("b", async () => "other")).toBe("other");
+  });
+
+  it("remembers no failure without retryAfterMs", async () => {
+    const flights = createSingleFlight<string>({ graceMs: 60_000, isTransient: () => true });
+    await expect(flights.run("k", () => Promise.reject(transient))).rejects.toBe(transient);
+    expect(await flights.run("k", async () => "value")).toBe("value");
+  });
+});

@@ -1,11 +1,13 @@
 /**
  * Runs one task per key at a time, and remembers each result for a short grace period.
  *
- * Concurrent callers with the same key share one in-flight promise (and its error, which is not
- * remembered). Callers that arrive shortly after with the same key get the remembered result instead of
- * running the task again: for token refresh, that is a request still carrying the old cookie, which must
- * not replay a refresh token that was already rotated. Keys should be hashes, never the secrets
- * themselves. Edge-safe; the clock is injectable.
+ * Concurrent callers with the same key share one in-flight promise (and its error). Callers that arrive
+ * shortly after with the same key get the remembered result instead of running the task again: for token
+ * refresh, that is a request still carrying the old cookie, which must not replay a refresh token that was
+ * already rotated. A transient failure (`isTransient`) is remembered too, for `retryAfterMs`: during an outage a
+ * burst of callers makes one attempt, not one each, and none waits out a timeout that another just waited out.
+ * Other failures are not remembered. Keys should be hashes, never the secrets themselves. Edge-safe; the clock
+ * is injectable.
  */
 
 export interface SingleFlightOptions {
@@ -13,6 +15,9 @@ export interface SingleFlightOptions {
   graceMs: number;
   /** Bound on remembered results; the oldest are dropped first. */
   maxEntries?: number;
+  /** How long a transient failure is remembered, in milliseconds. */
+  retryAfterMs?: number;
+  isTransient?: (error: unknown) => boolean;
   now?: () => number;
 }
 
@@ -21,17 +26,18 @@ export interface SingleFlight<V> {
   run(key: string, task: () => Promise<V>, usable?: (remembered: V) => boolean): Promise<V>;
 }
 
-export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
+export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, retryAfterMs = 0, isTransient = () => false, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
   const inFlight = new Map<string, Promise<V>>();
   // A Map iterates in insertion order, so the first entries are the oldest.
   const recent = new Map<string, { value: V; until: number }>();
+  const failed = new Map<string, { error: unknown; until: number }>();
 
-  function remember(key: string, value: V): void {
-    recent.delete(key);
-    recent.set(key, { value, until: now() + graceMs });
-    for (const [oldKey, entry] of recent) {
-      if (recent.size <= maxEntries && entry.until > now()) break;
-      recent.delete(oldKey);
+  function remember<E extends { until: number }>(entries: Map<string, E>, key: string, entry: E): void {
+    entries.delete(key);
+    entries.set(key, entry);
+    for (const [oldKey, old] of entries) {
+      if (entries.size <= maxEntries && old.until > now()) break;
+      entries.delete(oldKey);
     }
   }
 
@@ -41,12 +47,21 @@ export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, now = Date
       if (remembered && remembered.until > now() && usable(remembered.value)) return Promise.resolve(remembered.value);
       const pending = inFlight.get(key);
       if (pending) return pending;
+      const failure = failed.get(key);
+      if (failure && failure.until > now()) return Promise.reject(failure.error);
 
       const started = task()
-        .then((value) => {
-          remember(key, value);
-          return value;
-        })
+        .then(
+          (value) => {
+            failed.delete(key);
+            remember(recent, key, { value, until: now() + graceMs });
+            return value;
+          },
+          (error: unknown) => {
+            if (retryAfterMs > 0 && isTransient(error)) remember(failed, key, { error, until: now() + retryAfterMs });
+            throw error;
+          },
+        )
         .finally(() => inFlight.delete(key));
       inFlight.set(key, started);
       return started;

@@ -10,7 +10,8 @@ import type { OIDCConfig } from "next-auth/providers";
 import type { JWT } from "next-auth/jwt";
 import { getConfig } from "@/lib/config";
 import { safeReturnUrl } from "@/lib/http/return-to";
-import { TOKEN_ENDPOINT_AUTH_METHOD } from "@/lib/idp/client-auth";
+import { authenticatingFetch, configuredClient } from "@/lib/idp/client-auth";
+import { idpRefusalIn } from "@/lib/idp/http";
 import { createIdTokenVerifier } from "@/lib/idp/id-token";
 import { idpKeys } from "@/lib/idp/keys";
 import { authorizationParams } from "@/lib/idp/quirks";
@@ -34,6 +35,9 @@ function buildAuthConfig(): NextAuthConfig {
   // changes, so a sign-in restarted for the same page would find it expired.
   const signInOptions = { ...COOKIE_OPTIONS, maxAge: 15 * 60 };
 
+  // Every request to the token endpoint is authenticated by this app's one client authentication.
+  const idpFetch = authenticatingFetch(configuredClient());
+
   const provider: OIDCConfig<Record<string, unknown>> = {
     id: "oidc",
     name: "Identity provider",
@@ -41,12 +45,13 @@ function buildAuthConfig(): NextAuthConfig {
     issuer: config.issuer,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
-    client: { token_endpoint_auth_method: TOKEN_ENDPOINT_AUTH_METHOD },
+    // Auth.js authenticates as a public client; `idpFetch` adds the configured authentication (see client-auth.ts).
+    client: { token_endpoint_auth_method: "none" },
     checks: ["pkce", "state", "nonce"],
     authorization: { params: authorizationParams(config) },
     profile: (claims) => ({ id: String(claims.sub), name: claims.name as string | undefined, email: claims.email as string | undefined }),
     [customFetch]: (input: string | URL | Request, init?: RequestInit) =>
-      fetch(input, { ...init, signal: AbortSignal.timeout(config.idpTimeoutMs) }),
+      idpFetch(input, { ...init, signal: AbortSignal.timeout(config.idpTimeoutMs) }),
   };
 
   const authConfig: NextAuthConfig = {
@@ -85,7 +90,10 @@ function buildAuthConfig(): NextAuthConfig {
     },
     pages: { signIn: "/auth/error", error: "/auth/error" },
     logger: {
-      error: (error) => logError("auth", "sign-in failed", error),
+      error: (error) => {
+        const refusal = idpRefusalIn(error);
+        logError("auth", `sign-in failed${refusal ? `: ${refusal}` : ""}`, error);
+      },
       warn: (code) => console.warn(`[auth] warning: ${code}`),
       debug: () => {},
     },

@@ -23,6 +23,8 @@ describe("loadConfig", () => {
       authUrl: "http://localhost:3000",
       clientId: "tessera-bff",
       clientSecret: "dev-only-tessera-bff-secret",
+      clientAuthMethod: "client_secret_basic",
+      clientPublicKey: undefined,
       apiAudience: "http://localhost:4001",
       accessTokenTtlSeconds: 300,
       dataDir: path.join(cwd, ".data"),
@@ -52,6 +54,8 @@ describe("loadConfig", () => {
       authUrl: "https://app.example.test",
       clientId: "web",
       clientSecret: "s3cret-value",
+      clientAuthMethod: "client_secret_basic",
+      clientPublicKey: undefined,
       apiAudience: "https://api.example.test",
       accessTokenTtlSeconds: 1,
       dataDir: "/var/lib/tessera",
@@ -111,5 +115,19 @@ describe("loadConfig", () => {
     const problems = problemsOf({ OIDC_CLIENT_SECRET: secret });
     expect(problems[0]).toContain("OIDC_CLIENT_SECRET");
     expect(problems.join("\n")).not.toContain(secret);
+  });
+
+  it("registers the web app's public key for private_key_jwt, and never its private members", () => {
+    const key = { kty: "RSA", n: "modulus", e: "AQAB", d: "private", p: "p", q: "q", dp: "dp", dq: "dq", qi: "qi", kid: "k1", alg: "RS256" };
+    const config = loadConfig({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: JSON.stringify(key) }, cwd);
+    expect(config.clientAuthMethod).toBe("private_key_jwt");
+    expect(config.clientPublicKey).toEqual({ kty: "RSA", n: "modulus", e: "AQAB", kid: "k1", alg: "RS256" });
+  });
+
+  it("refuses an unknown method, and private_key_jwt without a private JWK", () => {
+    expect(problemsOf({ OIDC_CLIENT_AUTH_METHOD: "tls_client_auth" })).toEqual([expect.stringContaining("OIDC_CLIENT_AUTH_METHOD must be one of")]);
+    expect(problemsOf({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: '{"kty":"RSA","n":"m","e":"AQAB"}' })).toEqual([
+      expect.stringContaining("OIDC_CLIENT_PRIVATE_KEY must be"),
+    ]);
   });
 });

@@ -15,12 +15,16 @@ export interface IdpConfig {
   authUrl: string;
   clientId: string;
   clientSecret: string;
+  /** How the web app authenticates: the same `OIDC_CLIENT_AUTH_METHOD` the web app reads. */
+  clientAuthMethod: ClientAuthMethod;
+  /** For `private_key_jwt`: the public half of the web app's `OIDC_CLIENT_PRIVATE_KEY`, which this IdP registers. */
+  clientPublicKey: Record<string, unknown> | undefined;
   /** Resource indicator of the downstream API: the `aud` of its access tokens. */
   apiAudience: string;
   accessTokenTtlSeconds: number;
   /** Absolute directory for generated key material. */
   dataDir: string;
-  /** Serves the test-only hooks (see test-hooks.ts). Only ever set by test suites. */
+  /** Serves the test-only hooks (see test-hooks/index.ts). Only ever set by test suites. */
   testHooks: boolean;
 }
 
@@ -34,6 +38,12 @@ export const DEFAULTS = {
   ACCESS_TOKEN_TTL: "300",
   DATA_DIR: ".data",
 } as const;
+
+export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** The members of a JWK that hold its private key (RFC 7518 section 6). */
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -98,6 +108,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.push("OIDC_CLIENT_SECRET must consist of printable ASCII characters without spaces");
   }
 
+  const clientAuthMethod = (env.OIDC_CLIENT_AUTH_METHOD?.trim() || CLIENT_AUTH_METHODS[0]) as ClientAuthMethod;
+  if (!CLIENT_AUTH_METHODS.includes(clientAuthMethod)) {
+    problems.push(`OIDC_CLIENT_AUTH_METHOD must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
+  }
+  const clientPublicKey = clientAuthMethod === "private_key_jwt" ? publicHalf(env.OIDC_CLIENT_PRIVATE_KEY, problems) : undefined;
+
   const host = env.IDP_HOST?.trim() || undefined;
 
   const testHooksRaw = env.IDP_TEST_HOOKS?.trim() ?? "";
@@ -121,11 +137,28 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     authUrl,
     clientId,
     clientSecret,
+    clientAuthMethod,
+    clientPublicKey,
     apiAudience,
     accessTokenTtlSeconds,
     dataDir: path.resolve(cwd, read("DATA_DIR")),
     testHooks,
   };
+}
+
+/** The public half of the web app's private JWK; the key itself is never echoed. */
+function publicHalf(raw: string | undefined, problems: string[]): Record<string, unknown> | undefined {
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(raw?.trim() || "null");
+  } catch {
+    // Reported below.
+  }
+  if (typeof jwk !== "object" || jwk === null || typeof (jwk as { d?: unknown }).d !== "string") {
+    problems.push("OIDC_CLIENT_PRIVATE_KEY must be the web app's private key as a JWK (JSON) with OIDC_CLIENT_AUTH_METHOD=private_key_jwt");
+    return undefined;
+  }
+  return Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.includes(member)));
 }
 
 function parseInteger(name: string, raw: string, min: number, max: number | undefined, problems: string[]): number {

@@ -6,6 +6,10 @@
 const MESSAGES = new Map([
   ["Configuration", "The sign-in service could not be reached or is not set up correctly. Please try again in a moment."],
   ["AccessDenied", "Sign-in was cancelled or refused."],
+  [
+    "SessionTooLarge",
+    "Your session has ended: the sign-in service now sends more about your account (groups or roles, say) than this app can keep in a session. Signing in again will not help until an administrator trims what the service puts in its tokens.",
+  ],
 ]);
 const FALLBACK = "Sign-in could not be completed. Please try again.";
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { signedOutNotes, signedOutState } from "./notice";
+import { SIGNED_OUT_COMPLETE, signedOutNotes, signedOutState } from "./notice";
 
 describe("signedOutState", () => {
-  it("is undefined when everything was completed", () => {
-    expect(signedOutState([])).toBeUndefined();
+  it("says complete when everything was completed, which the signed-out page shows nothing for", () => {
+    expect(signedOutState([])).toBe(SIGNED_OUT_COMPLETE);
+    expect(signedOutNotes(SIGNED_OUT_COMPLETE)).toEqual([]);
   });
 
   it("names each incomplete step once, in a fixed order", () => {

@@ -18,10 +18,13 @@ const NOTES: Record<IncompleteStep, string> = {
 const STEPS = Object.keys(NOTES) as IncompleteStep[];
 const SEPARATOR = ".";
 
-/** The code for `incomplete`, in a fixed order; `undefined` when everything was completed. */
-export function signedOutState(incomplete: Iterable<IncompleteStep>): string | undefined {
+/** Sent when everything was completed: some IdPs send the browser back from their end-session only with a `state`. */
+export const SIGNED_OUT_COMPLETE = "complete";
+
+/** The code for `incomplete`, in a fixed order; `SIGNED_OUT_COMPLETE` when everything was completed. */
+export function signedOutState(incomplete: Iterable<IncompleteStep>): string {
   const steps = new Set(incomplete);
-  return STEPS.filter((step) => steps.has(step)).join(SEPARATOR) || undefined;
+  return STEPS.filter((step) => steps.has(step)).join(SEPARATOR) || SIGNED_OUT_COMPLETE;
 }
 
 /** The sentences for the known steps a `state` names, each once. */

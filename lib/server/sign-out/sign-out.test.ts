@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } fr
 import { ApiRevocationError } from "@/lib/api/revocation";
 import type { Session } from "@/lib/session/session";
 import { signOut, type SignOutSteps } from "./sign-out";
-import { signedOutNotes } from "./notice";
+import { SIGNED_OUT_COMPLETE, signedOutNotes } from "./notice";
 import { TokenRevocationError } from "@/lib/idp/token-revocation";
 
 const NOW = 1_900_000_000;
@@ -72,7 +72,7 @@ describe("signOut", () => {
     expect(location.searchParams.get("id_token_hint")).toBe("id.token.hint");
     expect(location.searchParams.get("post_logout_redirect_uri")).toBe(SIGNED_OUT.href);
     expect(location.searchParams.get("client_id")).toBe("tessera-bff");
-    expect(location.searchParams.has("state")).toBe(false);
+    expect(location.searchParams.get("state")).toBe(SIGNED_OUT_COMPLETE);
     expect(errors).not.toHaveBeenCalled();
   });
 
@@ -108,7 +108,7 @@ describe("signOut", () => {
     const { steps: injected } = steps({ revokeRefreshToken: fail(refused) });
     const location = await run(session, injected);
     expect(location.href.startsWith(END_SESSION)).toBe(true);
-    expect(location.searchParams.has("state")).toBe(false);
+    expect(location.searchParams.get("state")).toBe(SIGNED_OUT_COMPLETE);
     expect(logged()).toMatch(/revocation_refused/);
   });
 

@@ -72,8 +72,8 @@ export async function signOut(session: Session | null, steps: SignOutSteps, { cl
   }
 
   const state = signedOutState(incomplete);
-  logInfo("logout", `signed out${session ? ` sub=${session.sub} sid=${session.sid ?? "-"}` : ""}${state ? `; not completed: ${state}` : ""}`);
+  logInfo("logout", `signed out${session ? ` sub=${session.sub} sid=${session.sid ?? "-"}` : ""}${incomplete.size > 0 ? `; not completed: ${state}` : ""}`);
   const signedOut = new URL(signedOutUrl);
-  if (state) signedOut.searchParams.set("state", state);
+  if (incomplete.size > 0) signedOut.searchParams.set("state", state);
   return endSessionUrl({ endSessionEndpoint, clientId, idToken: session?.idToken, postLogoutRedirectUri: signedOutUrl.href, state }) ?? signedOut;
 }

@@ -68,6 +68,8 @@ export async function startTestIdp(overrides: Partial<Pick<IdpConfig, "testHooks
       authUrl: webAppOrigin,
       clientId: "tessera-bff",
       clientSecret: "test-secret-for-the-bff-client",
+      clientAuthMethod: "client_secret_basic",
+      clientPublicKey: undefined,
       apiAudience: "http://localhost:4001",
       accessTokenTtlSeconds: 5,
       dataDir,

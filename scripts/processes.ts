@@ -1,6 +1,6 @@
 /**
- * The benchmark's processes: started in their own process groups with their output in log files, ready
- * when their URL answers, stopped with the whole group. Memory is read from `/proc` (Linux).
+ * Processes for the benchmark and the end-to-end suite: started in their own process groups with their output in
+ * log files, ready when their URL answers, stopped with the whole group. Memory is read from `/proc` (Linux).
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
