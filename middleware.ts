@@ -29,7 +29,7 @@ import { logError, logInfo } from "@/lib/log";
 import { keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
-import { readSessionCookie, SessionTooLargeError } from "@/lib/session/seal";
+import { readSessionCookie, SESSION_TOO_LARGE_PAGE, SessionTooLargeError } from "@/lib/session/seal";
 import type { Session } from "@/lib/session/session";
 
 export async function middleware(request: NextRequest): Promise<Response> {
@@ -97,7 +97,7 @@ async function handOn(request: NextRequest, headers: Headers, session: Session, 
   } catch (error) {
     if (!(error instanceof SessionTooLargeError)) throw error;
     logInfo("refresh", `session ended: the refreshed tokens do not fit the session cookie: ${error.message}`);
-    const tooLarge = new URL("/auth/error?error=SessionTooLarge", getConfig().authUrl);
+    const tooLarge = new URL(SESSION_TOO_LARGE_PAGE, getConfig().authUrl);
     return clearSessionCookies(request, wantsJson ? sessionExpired(error.code) : NextResponse.redirect(tooLarge, { status: 303, headers: NO_STORE }));
   }
 }

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { bffFetch } from "@/lib/client/bff-fetch";
-import { SessionEnded } from "./session-ended";
+import { endedReason, SessionEnded } from "./session-ended";
 
 interface Note {
   id: string;
@@ -10,7 +10,7 @@ interface Note {
   createdAt: string;
 }
 
-type Status = { kind: "loading" } | { kind: "ready" } | { kind: "signed-out" } | { kind: "error"; message: string };
+type Status = { kind: "loading" } | { kind: "ready" } | { kind: "signed-out"; reason?: string } | { kind: "error"; message: string };
 
 async function errorMessage(response: Response): Promise<string> {
   const body = (await response.json().catch(() => null)) as { message?: unknown } | null;
@@ -24,7 +24,7 @@ export function Notes() {
 
   const settle = useCallback(async (response: Response): Promise<boolean> => {
     if (response.status === 401) {
-      setStatus({ kind: "signed-out" });
+      setStatus({ kind: "signed-out", reason: await endedReason(response) });
       return false;
     }
     if (!response.ok) {
@@ -69,7 +69,7 @@ export function Notes() {
     if (await settle(await bffFetch(`/api/notes/${encodeURIComponent(id)}`, { method: "DELETE" }))) reload();
   }
 
-  if (status.kind === "signed-out") return <SessionEnded className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900" />;
+  if (status.kind === "signed-out") return <SessionEnded reason={status.reason} className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900" />;
 
   return (
     <div className="space-y-4">

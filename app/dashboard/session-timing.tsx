@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { bffFetch } from "@/lib/client/bff-fetch";
-import { SessionEnded } from "./session-ended";
+import { endedReason, SessionEnded } from "./session-ended";
 
 interface Timing {
   accessTokenExpiresAt: number;
@@ -25,7 +25,8 @@ export function SessionTiming(initial: Timing) {
   const [timing, setTiming] = useState(initial);
   // Server and browser render at different instants: the countdowns below tolerate the one-second mismatch.
   const [now, setNow] = useState(() => Date.now());
-  const [ended, setEnded] = useState(false);
+  // Once a data request says the session is over: why, if it said.
+  const [ended, setEnded] = useState<{ reason?: string } | undefined>(undefined);
 
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 1000);
@@ -38,7 +39,7 @@ export function SessionTiming(initial: Timing) {
     const controller = new AbortController();
     bffFetch("/api/me", { signal: controller.signal })
       .then(async (response) => {
-        if (response.status === 401) return setEnded(true);
+        if (response.status === 401) return setEnded({ reason: await endedReason(response) });
         if (!response.ok) return;
         const me = (await response.json()) as { accessTokenExpiresAt: string; sessionExpiresAt: string };
         setTiming({ accessTokenExpiresAt: Date.parse(me.accessTokenExpiresAt), sessionExpiresAt: Date.parse(me.sessionExpiresAt) });
@@ -47,7 +48,7 @@ export function SessionTiming(initial: Timing) {
     return () => controller.abort();
   }, [tokenLapsed, ended]);
 
-  if (ended) return <SessionEnded className="text-sm text-amber-800" />;
+  if (ended) return <SessionEnded reason={ended.reason} className="text-sm text-amber-800" />;
   return (
     <dl className="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 text-sm">
       <div>

@@ -151,7 +151,7 @@ test("a grant revoked at the IdP ends the session: navigations go to sign-in, fe
   await fetching.context().close();
 });
 
-test("with the IdP unreachable the app serves until the token expires, then answers 503, and recovers", async ({ page }) => {
+test("with the IdP unreachable the app serves until the token expires, then answers 503, and recovers once the retry interval has passed", async ({ page }) => {
   await signIn(page, USERS.bob);
   const { accessTokenExpiresAt } = await sessionTiming(page);
   await idle(page);
@@ -170,7 +170,12 @@ test("with the IdP unreachable the app serves until the token expires, then answ
   expect(navigation?.status()).toBe(503);
   await expect(page.getByRole("heading", { name: "Cannot reach the sign-in service" })).toBeVisible();
 
+  // The failure stands for the interval the answer announced, for every request of the session, then the next
+  // request asks the IdP again.
+  const retryAfter = Number(unavailable.headers()["retry-after"]);
+  expect(retryAfter).toBeGreaterThan(0);
   await idpHook(page.request, "outage?down=0");
+  await page.waitForTimeout(retryAfter * 1000);
   expect((await page.request.get("/api/notes", { headers: BFF_HEADERS })).status()).toBe(200);
   await page.goto("/dashboard");
   await expect(page.getByRole("heading", { name: `Hello, ${USERS.bob.name}` })).toBeVisible();

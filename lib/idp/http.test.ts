@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { describeAnswer, errorStatus, idpRefusalIn, isNetworkError, isTransientStatus } from "./http";
+import { describeAnswer, errorStatus, idpRefusalIn, isNetworkError, isOAuthErrorCode, isTransientStatus } from "./http";
 
 const TOKEN_ENDPOINT = "https://idp.example/realms/x/token";
 
@@ -15,6 +15,11 @@ const bodyError = (status: number, body: { error: string; error_description?: st
   new oauth.ResponseBodyError("server responded with an error in the response body", { cause: body, response: answered(JSON.stringify(body), status) });
 
 describe("what a failed call to the IdP says", () => {
+  it("repeats only what looks like an OAuth error code", () => {
+    expect(["invalid_client", "access_denied", "urn:x:error.1"].every(isOAuthErrorCode)).toBe(true);
+    expect(["<script>", "a b", "", "x".repeat(65)].some(isOAuthErrorCode)).toBe(false);
+  });
+
   it("tells an answer without an OAuth body, an OAuth error and no answer at all apart", () => {
     const page = new oauth.OperationProcessingError("unexpected HTTP status code", { cause: answered("<html>", 400) });
     expect(errorStatus(page)).toBe(400);
@@ -44,12 +49,6 @@ describe("idpRefusalIn", () => {
       cause: { err: new Error("wrapped", { cause: bodyError(401, { error: "invalid_client" }) }) },
     });
     expect(idpRefusalIn(wrapped)).toBe(`${TOKEN_ENDPOINT} answered HTTP 401, error invalid_client`);
-  });
-
-  it("reports an authorization response's error code, and no code that is not one", () => {
-    const callback = (error: string) => Object.assign(new Error("OAuth Provider returned an error"), { cause: { providerId: "oidc", error, error_description: "<b>x</b>" } });
-    expect(idpRefusalIn(callback("access_denied"))).toBe("the authorization endpoint returned error access_denied");
-    expect(idpRefusalIn(callback("<script>"))).toBe("the authorization endpoint returned an unrecognised error");
   });
 
   it("is undefined when the IdP never answered", () => {

@@ -40,7 +40,7 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /** An OAuth `error` code as IdPs write them, and nothing that could carry what a request carried. */
-const isOAuthErrorCode = (code: string): boolean => /^[A-Za-z0-9_.:-]{1,64}$/.test(code);
+export const isOAuthErrorCode = (code: string): boolean => /^[A-Za-z0-9_.:-]{1,64}$/.test(code);
 
 /**
  * What the IdP answered, for the log: the HTTP status and its OAuth `error` code, never the description, which can
@@ -57,8 +57,8 @@ export function describeAnswer(error: unknown): string {
 
 /**
  * What the IdP refused, found among `error`'s causes, for the one log line an operator acts on: the endpoint, the
- * HTTP status and the OAuth `error` code (`describeAnswer`), or the `error` an authorization response came back
- * with. `undefined` when no answer of the IdP's is in there (a network error, say).
+ * HTTP status and the OAuth `error` code (`describeAnswer`). `undefined` when no answer of the IdP's is in there (a
+ * network error, say).
  */
 export function idpRefusalIn(error: unknown): string | undefined {
   let current = error;
@@ -70,12 +70,8 @@ export function idpRefusalIn(error: unknown): string | undefined {
       const endpoint = answer ? new URL(answer.url) : undefined;
       return `${endpoint ? `${endpoint.origin}${endpoint.pathname}` : "the IdP"} answered ${describeAnswer(current)}`;
     }
-    const { cause, error: code } = current as { cause?: unknown; error?: unknown };
-    // An authorization response's error (`?error=access_denied`), which Auth.js keeps as a plain object.
-    if (!(current instanceof Error) && typeof code === "string") {
-      return isOAuthErrorCode(code) ? `the authorization endpoint returned error ${code}` : "the authorization endpoint returned an unrecognised error";
-    }
     // Auth.js wraps the error that happened as `cause.err`.
+    const cause = (current as { cause?: unknown }).cause;
     current = (cause as { err?: unknown } | undefined)?.err ?? cause;
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createKeepFresh, type KeepFreshResult } from "./keep-fresh";
+import { createKeepFresh, refreshFailureMemory, RETRY_AFTER_SECONDS, type KeepFreshResult } from "./keep-fresh";
 import { refreshTime, UNREFRESHABLE_LIMIT } from "./policy";
 import type { Session } from "@/lib/session/session";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
@@ -253,19 +253,26 @@ describe("keepFresh: failures", () => {
   it("asks an unreachable IdP once per retry interval for a burst of requests, then again after it", async () => {
     const clock = fakeClock();
     const refresh = vi.fn(() => Promise.reject(unreachable()));
-    const flights = createSingleFlight<Session>({
-      graceMs: GRACE_MS,
-      retryAfterMs: 5_000,
-      isTransient: (error) => error instanceof RefreshError && error.code === "idp_unreachable",
-      now: clock.nowMs,
-    });
+    const flights = createSingleFlight<Session>({ graceMs: GRACE_MS, rememberFailure: refreshFailureMemory, now: clock.nowMs });
     const keepFresh = createKeepFresh({ refresh, flights, nowSeconds: clock.nowSeconds });
     const session = sessionAt(clock.nowSeconds(), 300);
     for (let i = 0; i < 10; i += 1) expectKind(await keepFresh(session), "unavailable");
     expect(refresh).toHaveBeenCalledTimes(1);
-    clock.advanceSeconds(5);
+    clock.advanceSeconds(RETRY_AFTER_SECONDS);
     expectKind(await keepFresh(session), "unavailable");
     expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it("never sends a refused refresh token again: the refusal stands for every request that still carries it", async () => {
+    const clock = fakeClock();
+    const refresh = vi.fn(() => Promise.reject(refused()));
+    const flights = createSingleFlight<Session>({ graceMs: GRACE_MS, rememberFailure: refreshFailureMemory, now: clock.nowMs });
+    const keepFresh = createKeepFresh({ refresh, flights, nowSeconds: clock.nowSeconds });
+    const session = sessionAt(clock.nowSeconds(), 250);
+    expectKind(await keepFresh(session), "ended");
+    clock.advanceSeconds(30);
+    expectKind(await keepFresh(session), "ended");
+    expect(refresh).toHaveBeenCalledTimes(1);
   });
 
   it("ends an expired session that has no refresh token, without refreshing", async () => {

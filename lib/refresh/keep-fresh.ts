@@ -82,16 +82,22 @@ const GRACE_MS = 60_000;
 /** While the IdP cannot be reached, one attempt per session this often; the unavailable page says when to retry. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * How long a refresh's failure stands for every request with the same refresh token: an unreachable IdP is asked
+ * again after RETRY_AFTER_SECONDS; a refusal stands for the grace period, so that the dead refresh token is not
+ * sent again by the requests still on their way with the old cookie.
+ */
+export function refreshFailureMemory(error: unknown): number {
+  if (!(error instanceof RefreshError)) return 0;
+  return error.code === "idp_unreachable" ? RETRY_AFTER_SECONDS * 1000 : GRACE_MS;
+}
+
 let keepFresh: ((session: Session) => Promise<KeepFreshResult>) | undefined;
 
 export function keepSessionFresh(session: Session): Promise<KeepFreshResult> {
   keepFresh ??= createKeepFresh({
     refresh: (current) => refreshSession(current, { ...configuredClient(), refreshSkew: getConfig().refreshSkew }),
-    flights: createSingleFlight<Session>({
-      graceMs: GRACE_MS,
-      retryAfterMs: RETRY_AFTER_SECONDS * 1000,
-      isTransient: (error) => error instanceof RefreshError && error.code === "idp_unreachable",
-    }),
+    flights: createSingleFlight<Session>({ graceMs: GRACE_MS, rememberFailure: refreshFailureMemory }),
     nowSeconds: () => Date.now() / 1000,
   });
   return keepFresh(session);

@@ -202,11 +202,11 @@ describe("createSingleFlight: usable", () => {
   });
 });
 
-describe("createSingleFlight: transient failures", () => {
+describe("createSingleFlight: remembered failures", () => {
   const transient = new Error("unreachable");
-  const options = (clock: ReturnType<typeof fakeClock>) => ({ graceMs: 60_000, retryAfterMs: 5_000, isTransient: (error: unknown) => error === transient, now: clock.now });
+  const options = (clock: ReturnType<typeof fakeClock>) => ({ graceMs: 60_000, rememberFailure: (error: unknown) => (error === transient ? 5_000 : 0), now: clock.now });
 
-  it("answers callers within retryAfterMs with the same failure, without running the task again", async () => {
+  it("answers callers within the failure's time with the same failure, without running the task again", async () => {
     const clock = fakeClock();
     const flights = createSingleFlight<string>(options(clock));
     const task = vi.fn(() => Promise.reject(transient));
@@ -216,7 +216,7 @@ describe("createSingleFlight: transient failures", () => {
     expect(task).toHaveBeenCalledTimes(1);
   });
 
-  it("runs the task again once retryAfterMs has passed, and remembers its success", async () => {
+  it("runs the task again once that time has passed, and remembers its success", async () => {
     const clock = fakeClock();
     const flights = createSingleFlight<string>(options(clock));
     await expect(flights.run("k", () => Promise.reject(transient))).rejects.toBe(transient);
@@ -225,7 +225,7 @@ describe("createSingleFlight: transient failures", () => {
     expect(await flights.run("k", () => Promise.reject(transient))).toBe("value");
   });
 
-  it("remembers only the failures it is told are transient, and only for their own key", async () => {
+  it("remembers only the failures it is told to, and only for their own key", async () => {
     const clock = fakeClock();
     const flights = createSingleFlight<string>(options(clock));
     const refused = new Error("refused");
@@ -235,8 +235,8 @@ describe("createSingleFlight: transient failures", () => {
     expect(await flights.run("b", async () => "other")).toBe("other");
   });
 
-  it("remembers no failure without retryAfterMs", async () => {
-    const flights = createSingleFlight<string>({ graceMs: 60_000, isTransient: () => true });
+  it("remembers no failure by default", async () => {
+    const flights = createSingleFlight<string>({ graceMs: 60_000 });
     await expect(flights.run("k", () => Promise.reject(transient))).rejects.toBe(transient);
     expect(await flights.run("k", async () => "value")).toBe("value");
   });

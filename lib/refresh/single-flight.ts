@@ -4,10 +4,10 @@
  * Concurrent callers with the same key share one in-flight promise (and its error). Callers that arrive
  * shortly after with the same key get the remembered result instead of running the task again: for token
  * refresh, that is a request still carrying the old cookie, which must not replay a refresh token that was
- * already rotated. A transient failure (`isTransient`) is remembered too, for `retryAfterMs`: during an outage a
- * burst of callers makes one attempt, not one each, and none waits out a timeout that another just waited out.
- * Other failures are not remembered. Keys should be hashes, never the secrets themselves. Edge-safe; the clock
- * is injectable.
+ * already rotated. A failure is remembered for as long as `rememberFailure` says: for a refresh, the few seconds
+ * of an outage's retry interval (a burst of callers makes one attempt, not one each, and none waits out a timeout
+ * that another just waited out), or the grace period for a refusal (a dead refresh token is not sent again). Keys
+ * should be hashes, never the secrets themselves. Edge-safe; the clock is injectable.
  */
 
 export interface SingleFlightOptions {
@@ -15,9 +15,8 @@ export interface SingleFlightOptions {
   graceMs: number;
   /** Bound on remembered results; the oldest are dropped first. */
   maxEntries?: number;
-  /** How long a transient failure is remembered, in milliseconds. */
-  retryAfterMs?: number;
-  isTransient?: (error: unknown) => boolean;
+  /** How long a failure is remembered, in milliseconds; 0, the default, forgets it at once. */
+  rememberFailure?: (error: unknown) => number;
   now?: () => number;
 }
 
@@ -26,7 +25,7 @@ export interface SingleFlight<V> {
   run(key: string, task: () => Promise<V>, usable?: (remembered: V) => boolean): Promise<V>;
 }
 
-export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, retryAfterMs = 0, isTransient = () => false, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
+export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, rememberFailure = () => 0, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
   const inFlight = new Map<string, Promise<V>>();
   // A Map iterates in insertion order, so the first entries are the oldest.
   const recent = new Map<string, { value: V; until: number }>();
@@ -58,7 +57,8 @@ export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, retryAfter
             return value;
           },
           (error: unknown) => {
-            if (retryAfterMs > 0 && isTransient(error)) remember(failed, key, { error, until: now() + retryAfterMs });
+            const forMs = rememberFailure(error);
+            if (forMs > 0) remember(failed, key, { error, until: now() + forMs });
             throw error;
           },
         )

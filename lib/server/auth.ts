@@ -11,12 +11,12 @@ import type { JWT } from "next-auth/jwt";
 import { getConfig } from "@/lib/config";
 import { safeReturnUrl } from "@/lib/http/return-to";
 import { authenticatingFetch, configuredClient } from "@/lib/idp/client-auth";
-import { idpRefusalIn } from "@/lib/idp/http";
 import { createIdTokenVerifier } from "@/lib/idp/id-token";
 import { idpKeys } from "@/lib/idp/keys";
 import { authorizationParams } from "@/lib/idp/quirks";
 import { logError } from "@/lib/log";
 import { COOKIE_NAMES, COOKIE_OPTIONS } from "@/lib/session/cookies";
+import { signInFailure } from "./sign-in-callback";
 import { sealSession, unsealSession } from "@/lib/session/seal";
 import { newSession, type Session } from "@/lib/session/session";
 
@@ -90,10 +90,7 @@ function buildAuthConfig(): NextAuthConfig {
     },
     pages: { signIn: "/auth/error", error: "/auth/error" },
     logger: {
-      error: (error) => {
-        const refusal = idpRefusalIn(error);
-        logError("auth", `sign-in failed${refusal ? `: ${refusal}` : ""}`, error);
-      },
+      error: (error) => logError("auth", signInFailure(error), error),
       warn: (code) => console.warn(`[auth] warning: ${code}`),
       debug: () => {},
     },

@@ -1,10 +1,11 @@
+import { NextRequest } from "next/server";
 import { describe, expect, it } from "vitest";
 import { CHUNK_SIZE, COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
-import { readSessionCookie, sealSession } from "@/lib/session/seal";
+import { readSessionCookie, sealSession, SessionTooLargeError } from "@/lib/session/seal";
 import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { parseSetCookie } from "@/lib/testing/set-cookie";
-import { finishSignIn, LEFTOVER_COOKIES } from "./sign-in-callback";
+import { finishSignIn, LEFTOVER_COOKIES, runCallback, signInFailure } from "./sign-in-callback";
 
 withAppEnv("https://app.example");
 
@@ -101,5 +102,46 @@ describe("finishSignIn: the sign-in's leftover cookies", () => {
       expect(written.some((setCookie) => setCookie.startsWith(`${COOKIE_NAMES.csrf}=`))).toBe(false);
       expect(written.filter((setCookie) => setCookie.startsWith(NAME))).toEqual(before);
     }
+  });
+});
+
+describe("runCallback and signInFailure", () => {
+  const tooLarge = () => Object.assign(new Error("Read more at https://errors.authjs.dev#callbackrouteerror"), { cause: { err: new SessionTooLargeError(20_000) } });
+  const callback = (query = "code=c&state=s") => new NextRequest(`https://app.example/auth/callback/oidc?${query}`);
+  const redirect = async () => Response.redirect("https://app.example/auth/error?error=Configuration");
+
+  it("tells when Auth.js's callback failed because the session does not fit the cookie", async () => {
+    const outcome = await runCallback(callback(), async () => {
+      signInFailure(tooLarge());
+      return redirect();
+    });
+    expect(outcome.tooLarge).toBe(true);
+  });
+
+  it("does not for any other failure, nor for a failure outside the callback", async () => {
+    signInFailure(tooLarge());
+    const outcome = await runCallback(callback(), async () => {
+      signInFailure(new Error("OAuth Provider returned an error"));
+      return redirect();
+    });
+    expect(outcome.tooLarge).toBe(false);
+  });
+
+  it("logs the error the IdP sent the browser back with, and nothing that is not an error code", async () => {
+    let logged: string[] = [];
+    await runCallback(callback("error=access_denied&error_description=alice%40example.com"), async () => {
+      logged = [signInFailure(new Error("OAuth Provider returned an error"))];
+      return redirect();
+    });
+    expect(logged).toEqual(["sign-in failed: the authorization endpoint sent the browser back with error access_denied"]);
+    await runCallback(callback("error=%3Cscript%3E"), async () => {
+      logged = [signInFailure(new Error("OAuth Provider returned an error"))];
+      return redirect();
+    });
+    expect(logged).toEqual(["sign-in failed: the authorization endpoint sent the browser back with an unrecognised error"]);
+  });
+
+  it("says nothing more than that it failed when the IdP did not refuse", async () => {
+    expect(signInFailure(new TypeError("fetch failed"))).toBe("sign-in failed");
   });
 });

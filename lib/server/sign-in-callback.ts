@@ -1,6 +1,7 @@
 /**
- * The cookies of the answer to the IdP's redirect back, once Auth.js has run the callback: the session is
- * written by this app's own writer, and Auth.js's cookies that only the sign-in needed go.
+ * The answer to the IdP's redirect back, once Auth.js has run the callback: the session is written by this app's
+ * own writer, Auth.js's cookies that only the sign-in needed go, and a sign-in whose session does not fit the
+ * cookie ends on the page that says so (Auth.js itself names every such failure `Configuration`).
  *
  * 1. The session: Auth.js chunks the cookie it stores at its own size; the middleware rewrites it at another. So its
  *    chunks are joined and written again by `sessionCookieWrites`, the one writer of the session cookie, which also
@@ -11,8 +12,46 @@
  *    runs. A callback that fails (a forged link, a sign-in refused, a session that does not open) leaves
  *    `callback-url` alone, so that the user's own sign-in still returns where it set out for.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { NextRequest } from "next/server";
+import { idpRefusalIn, isOAuthErrorCode } from "@/lib/idp/http";
 import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
 import { unsealSession } from "@/lib/session/seal";
+
+interface Callback {
+  /** The `error` the IdP sent the browser back with, instead of a code (`access_denied`, say). */
+  authorizationError: string | null;
+  tooLarge: boolean;
+}
+
+const callbacks = new AsyncLocalStorage<Callback>();
+
+/**
+ * The log line for a sign-in that failed, from Auth.js's logger, which sees the callback's error: what the IdP
+ * refused (the endpoint, the status and its `error` code; or the error it sent the browser back with), and,
+ * noted for the callback's answer, whether the session did not fit the cookie.
+ */
+export function signInFailure(error: unknown): string {
+  const callback = callbacks.getStore();
+  let current = error;
+  for (let depth = 0; callback && depth < 8 && typeof current === "object" && current !== null; depth += 1) {
+    if ((current as { code?: unknown }).code === "session_too_large") callback.tooLarge = true;
+    const cause = (current as { cause?: unknown }).cause;
+    // Auth.js wraps the error that happened as `cause.err`.
+    current = (cause as { err?: unknown } | undefined)?.err ?? cause;
+  }
+  const code = callback?.authorizationError;
+  const sentBack = code ? `the authorization endpoint sent the browser back with ${isOAuthErrorCode(code) ? `error ${code}` : "an unrecognised error"}` : undefined;
+  const refusal = idpRefusalIn(error) ?? sentBack;
+  return `sign-in failed${refusal ? `: ${refusal}` : ""}`;
+}
+
+/** Runs Auth.js's callback for `request`, and tells whether it failed because the session did not fit the cookie. */
+export async function runCallback(request: NextRequest, callback: () => Promise<Response>): Promise<{ response: Response; tooLarge: boolean }> {
+  const state: Callback = { authorizationError: request.nextUrl.searchParams.get("error"), tooLarge: false };
+  const response = await callbacks.run(state, callback);
+  return { response, tooLarge: state.tooLarge };
+}
 
 /** Written by Auth.js for a sign-in, of no use once it has succeeded. */
 export const LEFTOVER_COOKIES: readonly string[] = [COOKIE_NAMES.callbackUrl, COOKIE_NAMES.csrf];

@@ -18,6 +18,9 @@ import { sessionFromPayload, sessionPayload, type Session } from "./session";
  */
 export const MAX_SEALED_LENGTH = 3 * CHUNK_SIZE;
 
+/** The page that tells the user their session ended, or could not start, because it does not fit the cookie. */
+export const SESSION_TOO_LARGE_PAGE = "/auth/error?error=SessionTooLarge";
+
 export class SessionTooLargeError extends CodedError<"session_too_large"> {
   override readonly name = "SessionTooLargeError";
   constructor(length: number) {

@@ -1,0 +1,143 @@
+/**
+ * A stack of its own for the interoperability tests: the dev IdP behind the IdP double, the API and the web app
+ * (the suite's production build), configured as a deployment against another IdP would be: its own client id,
+ * secret or key, and authentication method. Started by the spec that needs it, on ports of its own, and stopped
+ * with a check that none of the tokens its IdP issued reached any of its logs.
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+import { startService, type Service } from "../../scripts/processes";
+import { startIdpDouble, type IdpDouble } from "./idp-double";
+
+export const INTEROP = {
+  web: "http://localhost:3110",
+  /** The issuer: the double's address. */
+  idp: "http://localhost:4110",
+  api: "http://localhost:4112",
+  idpPort: 4111,
+  /** Short, so that a test reaches a refresh in seconds. */
+  accessTokenTtl: 6,
+  /** Web's timeout for IdP calls, in seconds: the hanging-IdP test waits it out once. */
+  idpTimeout: 2,
+} as const;
+
+export interface Client {
+  clientId: string;
+  clientSecret: string;
+  method: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+  /** A private JWK, as JSON, for private_key_jwt. */
+  privateKey?: string;
+  /** The double compares Basic credentials as sent, as an IdP that does not percent-decode them. */
+  strictBasic?: boolean;
+}
+
+export interface Stack {
+  double: IdpDouble;
+  log(server: "web" | "idp" | "api"): string;
+  stop(): Promise<void>;
+}
+
+const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+
+export async function startStack(name: string, client: Client): Promise<Stack> {
+  const dataDir = path.join(".data/e2e/interop", name);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = (server: string) => path.join(dataDir, `${server}.log`);
+  const env = {
+    NODE_ENV: "production",
+    PORT: new URL(INTEROP.web).port,
+    IDP_PORT: String(INTEROP.idpPort),
+    API_PORT: new URL(INTEROP.api).port,
+    AUTH_URL: INTEROP.web,
+    OIDC_ISSUER: INTEROP.idp,
+    API_URL: INTEROP.api,
+    API_AUDIENCE: INTEROP.api,
+    AUTH_SECRET: "e2e-interop-auth-secret-0123456789abcdef0123456789",
+    OIDC_CLIENT_ID: client.clientId,
+    OIDC_CLIENT_SECRET: client.clientSecret,
+    OIDC_CLIENT_AUTH_METHOD: client.method,
+    OIDC_CLIENT_PRIVATE_KEY: client.privateKey ?? "",
+    TRUSTED_LOGOUT_AUDIENCES: client.clientId,
+    IDP_TEST_HOOKS: "1",
+    ACCESS_TOKEN_TTL: String(INTEROP.accessTokenTtl),
+    IDP_TIMEOUT: String(INTEROP.idpTimeout),
+    DATA_DIR: dataDir,
+  };
+  const double = await startIdpDouble({
+    port: Number(new URL(INTEROP.idp).port),
+    idpPort: INTEROP.idpPort,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    strictBasic: client.strictBasic ?? false,
+  });
+  const services: Service[] = [];
+  try {
+    services.push(
+      ...(await Promise.all([
+        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: `${INTEROP.idp}/.well-known/openid-configuration`, logFile: logFile("idp") }),
+        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: `${INTEROP.api}/healthz`, logFile: logFile("api") }),
+      ])),
+    );
+    services.push(await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: INTEROP.web, logFile: logFile("web") }));
+  } catch (error) {
+    await Promise.all([...services.map((service) => service.stop()), double.close()]);
+    throw error;
+  }
+
+  const log = (server: "web" | "idp" | "api") => readFileSync(logFile(server), "utf8");
+  return {
+    double,
+    log,
+    async stop() {
+      // As the main suite's log scan: no token this IdP issued appears in any of the stack's logs.
+      const issued = (await (await fetch(`${INTEROP.idp}/__test/issued`)).json()) as Record<string, string[]>;
+      const tokens = Object.values(issued).flat();
+      expect(tokens.length).toBeGreaterThan(0);
+      const logs = [log("web"), log("idp"), log("api")].join("\n");
+      for (const token of tokens) expect(logs.includes(token) || logs.includes(token.slice(token.lastIndexOf(".") + 1)), "a token in a log").toBe(false);
+      await Promise.all([...services.map((service) => service.stop()), double.close()]);
+    },
+  };
+}
+
+export const BFF = { "x-csrf": "1", origin: INTEROP.web } as const;
+
+/** Signs in with the IdP's login page, from the stack's landing page. */
+export async function signIn(page: Page, user: { username: string; password: string; name: string }): Promise<void> {
+  await page.goto(`${INTEROP.web}/`);
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(`^${INTEROP.idp}/`));
+  await page.getByLabel("Username").fill(user.username);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${INTEROP.web}/dashboard`);
+  await expect(page.getByRole("heading", { name: `Hello, ${user.name}` })).toBeVisible();
+}
+
+/** The signed-in user and when their access token expires (epoch milliseconds). */
+export async function me(page: Page): Promise<{ sub: string; accessTokenExpiresAt: number }> {
+  const response = await page.request.get(`${INTEROP.web}/api/me`, { headers: BFF });
+  expect(response.status()).toBe(200);
+  const body = (await response.json()) as { sub: string; accessTokenExpiresAt: string };
+  return { sub: body.sub, accessTokenExpiresAt: Date.parse(body.accessTokenExpiresAt) };
+}
+
+/**
+ * Waits, on the wall clock the IdP's tokens expire by, until the session's access token has expired. The page
+ * waits on the landing page, which asks nothing of the session: the dashboard's countdown would refresh it.
+ */
+export async function untilExpired(page: Page, { onDashboard = false } = {}): Promise<void> {
+  const { accessTokenExpiresAt } = await me(page);
+  if (!onDashboard) await page.goto(`${INTEROP.web}/`);
+  await page.waitForTimeout(Math.max(0, accessTokenExpiresAt - Date.now()) + 200);
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.goto(`${INTEROP.web}/dashboard`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(`${INTEROP.web}/signed-out?state=complete`);
+  await expect(page.getByRole("heading", { name: "You are signed out." })).toBeVisible();
+}
