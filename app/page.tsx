@@ -1,5 +1,6 @@
 import { getAdmittedSession } from "@/lib/server/session-reader";
 import { canGoOn } from "@/lib/refresh/policy";
+import { SignOutButton } from "./sign-out-button";
 
 /** A session that cannot go on (its token expired, nothing to renew it with) is offered sign-in, not a dead end. */
 async function hasUsableSession(): Promise<boolean> {
@@ -21,11 +22,7 @@ export default async function Home() {
           <a href="/dashboard" className="inline-block rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500">
             Go to your dashboard
           </a>
-          <form method="post" action="/auth/logout">
-            <button type="submit" className="rounded-lg border border-slate-300 bg-white px-4 py-2 font-medium hover:bg-slate-100">
-              Sign out
-            </button>
-          </form>
+          <SignOutButton />
         </div>
       ) : (
         <a

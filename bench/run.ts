@@ -28,7 +28,7 @@ import { sessionFromPayload, sessionPayload } from "@/lib/session/session";
 import { Browser, signIn, type Credentials } from "./browser";
 import { codecCosts } from "./codec";
 import { compare, type LoadSettings, type Target } from "./load";
-import { assertPortFree, findNextServer, readMemory, runToCompletion, startService, type Memory, type Service } from "../scripts/processes";
+import { assertPortFree, findNextServer, readMemory, runToCompletion, startTessera, type Memory, type Service } from "../scripts/processes";
 import { refreshUnderLoad } from "./refresh";
 import { toMarkdown, type RatioResult, type Report } from "./report";
 import { cookieWrites, measureSizes } from "./sizes";
@@ -101,24 +101,13 @@ interface Stack {
 }
 
 async function startStack(accessTokenTtl: number, phase: string): Promise<Stack> {
-  const env = stackEnv(accessTokenTtl);
-  const log = (name: string) => path.join(LOGS, `${name}-${phase}.log`);
-  const services: Service[] = [];
-  try {
-    services.push(
-      ...(await Promise.all([
-        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: `${IDP.origin}/.well-known/openid-configuration`, logFile: log("idp") }),
-        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: `${API.origin}/healthz`, logFile: log("api") }),
-      ])),
-    );
-    const web = await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: WEB.href, logFile: log("web") });
-    services.push(web);
-    const webPid = findNextServer(web.pid);
-    return { services, webPid, webStart: webPid === undefined ? undefined : readMemory(webPid) };
-  } catch (error) {
-    await Promise.all(services.map((service) => service.stop()));
-    throw error;
-  }
+  const services = await startTessera({
+    env: stackEnv(accessTokenTtl),
+    ready: { idp: `${IDP.origin}/.well-known/openid-configuration`, api: `${API.origin}/healthz`, web: WEB.href },
+    logFile: (name) => path.join(LOGS, `${name}-${phase}.log`),
+  });
+  const webPid = findNextServer(services[2]!.pid);
+  return { services, webPid, webStart: webPid === undefined ? undefined : readMemory(webPid) };
 }
 
 async function stopStack(stack: Stack): Promise<{ start: Memory; end: Memory } | undefined> {

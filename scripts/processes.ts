@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 
 export interface Service {
@@ -160,5 +161,34 @@ export function readMemory(pid: number): Memory | undefined {
     return Number.isFinite(memory.rss) && Number.isFinite(memory.peak) ? memory : undefined;
   } catch {
     return undefined;
+  }
+}
+
+export interface TesseraProcesses {
+  env: Record<string, string>;
+  /** Where each process answers once ready: the IdP's discovery (its issuer may be another address), the API's health, the web app. */
+  ready: { idp: string; api: string; web: string };
+  logFile: (name: "idp" | "api" | "web") => string;
+}
+
+/**
+ * The dev IdP and the API, then the web app from the existing production build (`.next`), as a stack of their
+ * own: `[idp, api, web]`. If one fails to start, those already started are stopped.
+ */
+export async function startTessera({ env, ready, logFile }: TesseraProcesses): Promise<Service[]> {
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const services: Service[] = [];
+  try {
+    services.push(
+      ...(await Promise.all([
+        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: ready.idp, logFile: logFile("idp") }),
+        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: ready.api, logFile: logFile("api") }),
+      ])),
+    );
+    services.push(await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: ready.web, logFile: logFile("web") }));
+    return services;
+  } catch (error) {
+    await Promise.all(services.map((service) => service.stop()));
+    throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
 import { fetchApiIdentity } from "@/lib/api/identity";
 import { getAdmittedSession } from "@/lib/server/session-reader";
+import { SignOutButton } from "../sign-out-button";
 import { Notes } from "./notes";
 import { SessionTiming } from "./session-timing";
 
@@ -20,11 +21,7 @@ export default async function Dashboard() {
             Signed in as {session.email ?? session.sub}
           </p>
         </div>
-        <form method="post" action="/auth/logout">
-          <button type="submit" className="rounded-lg border border-slate-300 bg-white px-4 py-2 font-medium hover:bg-slate-100">
-            Sign out
-          </button>
-        </form>
+        <SignOutButton />
       </div>
       <SessionTiming accessTokenExpiresAt={session.accessTokenExpiresAt * 1000} sessionExpiresAt={session.expiresAt * 1000} />
       <p className="text-sm text-slate-600" data-testid="api-identity" data-token-exp={identity?.exp ?? ""}>

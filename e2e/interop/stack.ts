@@ -5,10 +5,9 @@
  * with a check that none of the tokens its IdP issued reached any of its logs.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
-import { startService, type Service } from "../../scripts/processes";
+import { startTessera, type Service } from "../../scripts/processes";
 import { startIdpDouble, type IdpDouble } from "./idp-double";
 
 export const INTEROP = {
@@ -38,8 +37,6 @@ export interface Stack {
   log(server: "web" | "idp" | "api"): string;
   stop(): Promise<void>;
 }
-
-const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
 
 export async function startStack(name: string, client: Client): Promise<Stack> {
   const dataDir = path.join(".data/e2e/interop", name);
@@ -73,17 +70,15 @@ export async function startStack(name: string, client: Client): Promise<Stack> {
     clientSecret: client.clientSecret,
     strictBasic: client.strictBasic ?? false,
   });
-  const services: Service[] = [];
+  let services: Service[];
   try {
-    services.push(
-      ...(await Promise.all([
-        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: `${INTEROP.idp}/.well-known/openid-configuration`, logFile: logFile("idp") }),
-        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: `${INTEROP.api}/healthz`, logFile: logFile("api") }),
-      ])),
-    );
-    services.push(await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: INTEROP.web, logFile: logFile("web") }));
+    services = await startTessera({
+      env,
+      ready: { idp: `${INTEROP.idp}/.well-known/openid-configuration`, api: `${INTEROP.api}/healthz`, web: INTEROP.web },
+      logFile,
+    });
   } catch (error) {
-    await Promise.all([...services.map((service) => service.stop()), double.close()]);
+    await double.close();
     throw error;
   }
 
