@@ -47,4 +47,16 @@ describe("logError", () => {
     logError("auth", "sign-in failed", new Error("boom"));
     expect(spy).toHaveBeenCalledWith("[auth] sign-in failed: Error: boom");
   });
+
+  it("logs no parser's message, which quotes what it could not parse (an answer that may hold a token)", () => {
+    let parseError: unknown;
+    try {
+      JSON.parse('{"access_token":"eyJsecret');
+    } catch (error) {
+      parseError = error;
+    }
+    const described = describeError(new Error("the answer was not usable", { cause: parseError }));
+    expect(described).toContain("SyntaxError");
+    expect(described).not.toContain("eyJsecret");
+  });
 });

@@ -14,6 +14,8 @@ function isAuthJsError(error: Error): error is Error & { type: string; cause?: {
 
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // A JSON parser's message quotes the text it could not parse: an answer that may hold a token.
+  if (error instanceof SyntaxError) return "SyntaxError (its message, which may quote what was parsed, is left out)";
   const code = (error as { code?: unknown }).code;
   const name = isAuthJsError(error) ? error.type : error.name;
   const head = `${name}${typeof code === "string" ? ` [${code}]` : ""}: ${error.message}`;

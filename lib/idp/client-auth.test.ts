@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import type * as oauth from "oauth4webapi";
 import { describe, expect, it, vi } from "vitest";
 import type { PrivateJwk } from "@/lib/config";
-import { authenticatingFetch, clientAuthentication, formUrlEncode, signingAlgorithm, type ClientOptions } from "./client-auth";
+import { authenticatingFetch, clientAuthentication, ClientKeyError, formUrlEncode, signingAlgorithm, type ClientOptions } from "./client-auth";
 
 const ISSUER = "https://idp.example";
 const TOKEN_ENDPOINT = `${ISSUER}/token`;
@@ -70,6 +70,18 @@ describe("clientAuthentication", () => {
     expect(typeof payload.jti).toBe("string");
   });
 
+  it("private_key_jwt with a key that cannot sign fails as the client's fault, never as an unreachable IdP, and tries again next time", async () => {
+    const broken = { kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA", d: "AAAA", kid: "bad" } as PrivateJwk;
+    const attempt = () => apply(client({ clientAuthMethod: "private_key_jwt", clientPrivateKey: broken, clientSecret: "" }));
+    for (let i = 0; i < 2; i += 1) {
+      const error = await attempt().then(() => undefined, (failure: unknown) => failure);
+      expect(error).toBeInstanceOf(ClientKeyError);
+      expect(error).not.toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/^OIDC_CLIENT_PRIVATE_KEY cannot sign/);
+      expect((error as Error).message).not.toContain("AAAA");
+    }
+  });
+
   it("private_key_jwt without a key is a programming error, caught at once", () => {
     expect(() => clientAuthentication(client({ clientAuthMethod: "private_key_jwt" }))).toThrow(/private key/);
   });
@@ -112,6 +124,14 @@ describe("authenticatingFetch", () => {
     await authenticatingFetch(client({ clientAuthMethod: "client_secret_post" }), fetchImpl)(TOKEN_ENDPOINT, { method: "POST", body });
     expect(calls[0]?.body?.getAll("client_id")).toEqual([CLIENT_ID]);
     expect(calls[0]?.body?.get("client_secret")).toBe(CLIENT_SECRET);
+  });
+
+  it("never sends credentials to a token endpoint on plain http when the issuer is https", async () => {
+    const { calls, fetchImpl } = recording();
+    const downgraded = client({ metadata: async () => ({ issuer: ISSUER, token_endpoint: "http://idp.example/token" }) });
+    const body = new URLSearchParams({ grant_type: "authorization_code", code: "c" });
+    await expect(authenticatingFetch(downgraded, fetchImpl)("http://idp.example/token", { method: "POST", body })).rejects.toBeInstanceOf(ClientKeyError);
+    expect(calls).toEqual([]);
   });
 
   it("passes every other request through untouched", async () => {

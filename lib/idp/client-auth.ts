@@ -38,17 +38,33 @@ export function signingAlgorithm(jwk: PrivateJwk): string {
   return alg;
 }
 
-// Imported once per key: a refresh must not pay for an RSA key import.
+/**
+ * The client's own credentials cannot be used: a fault of this deployment, never of the IdP's availability. Not a
+ * `TypeError`, which a failed fetch also is, so that it is never taken for an IdP that did not answer.
+ */
+export class ClientKeyError extends Error {
+  override readonly name = "ClientKeyError";
+}
+
+// Imported once per key: a refresh must not pay for an RSA key import. A failure is not kept.
 const importedKeys = new WeakMap<PrivateJwk, Promise<CryptoKey>>();
 
-function privateKeyJwt(jwk: PrivateJwk): oauth.ClientAuth {
+function importKey(jwk: PrivateJwk): Promise<CryptoKey> {
   let key = importedKeys.get(jwk);
   if (!key) {
-    key = importJWK(jwk, signingAlgorithm(jwk)) as Promise<CryptoKey>;
+    key = Promise.resolve()
+      .then(() => importJWK(jwk, signingAlgorithm(jwk)) as Promise<CryptoKey>)
+      .catch((error: unknown) => {
+        importedKeys.delete(jwk);
+        throw new ClientKeyError(`OIDC_CLIENT_PRIVATE_KEY cannot sign: ${error instanceof Error ? error.message : "an unusable key"}`);
+      });
     importedKeys.set(jwk, key);
   }
-  const imported = key;
-  return async (as, client, body, headers) => oauth.PrivateKeyJwt({ key: await imported, kid: jwk.kid })(as, client, body, headers);
+  return key;
+}
+
+function privateKeyJwt(jwk: PrivateJwk): oauth.ClientAuth {
+  return async (as, client, body, headers) => oauth.PrivateKeyJwt({ key: await importKey(jwk), kid: jwk.kid })(as, client, body, headers);
 }
 
 /** The configured method, as oauth4webapi applies it to a request. */
@@ -77,6 +93,10 @@ export function authenticatingFetch(client: ClientOptions, fetchImpl: typeof fet
     const as = await client.metadata();
     const url = input instanceof Request ? input.url : String(input);
     if (url !== as.token_endpoint || !(init?.body instanceof URLSearchParams)) return fetchImpl(input, init);
+    // Credentials travel in cleartext only to an IdP the configuration allowed on http (loopback, in production).
+    if (new URL(url).protocol !== "https:" && !client.issuer.startsWith("http:")) {
+      throw new ClientKeyError("The IdP's token endpoint is not https: the client's credentials are not sent to it");
+    }
     const body = new URLSearchParams(init.body);
     body.delete("client_id");
     const headers = new Headers(init.headers);

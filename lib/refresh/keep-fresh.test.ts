@@ -239,15 +239,41 @@ describe("keepFresh: failures", () => {
     },
   );
 
-  it("keeps an unrefreshable session until UNREFRESHABLE_LIMIT past its token's expiry, then ends it", async () => {
+  it("keeps an unrefreshable session for UNREFRESHABLE_LIMIT from its first failed refresh, then ends it", async () => {
+    const error = unreachable();
+    const { keepFresh, clock, now } = setup(() => Promise.reject(error));
+    const session = sessionAt(now(), 300);
+    expect(await keepFresh(session)).toEqual({ kind: "unavailable", error });
+    clock.advanceSeconds(UNREFRESHABLE_LIMIT - 1);
+    expect(await keepFresh(session)).toEqual({ kind: "unavailable", error });
+    clock.advanceSeconds(1);
+    const ended = expectKind(await keepFresh(session), "ended");
+    expect(ended.error.code).toBe("idp_unreachable");
+    expect(ended.error.message).toMatch(new RegExp(`has not answered this session's refresh for ${UNREFRESHABLE_LIMIT} s`));
+    expect(ended.error.cause).toBe(error);
+  });
+
+  it("does not end a session back from a long break on one unanswered refresh: the limit counts from the first failure", async () => {
     const error = unreachable();
     const { keepFresh, now } = setup(() => Promise.reject(error));
-    // The token lives 300 s: expired UNREFRESHABLE_LIMIT - 1 seconds ago, and then UNREFRESHABLE_LIMIT seconds ago.
-    expect(await keepFresh(sessionAt(now(), 300 + UNREFRESHABLE_LIMIT - 1))).toEqual({ kind: "unavailable", error });
-    const ended = expectKind(await keepFresh(sessionAt(now(), 300 + UNREFRESHABLE_LIMIT)), "ended");
-    expect(ended.error.code).toBe("idp_unreachable");
-    expect(ended.error.message).toMatch(new RegExp(`unreachable since the access token expired ${UNREFRESHABLE_LIMIT} s ago`));
-    expect(ended.error.cause).toBe(error);
+    // Its token expired two hours ago; the IdP fails to answer its first refresh since.
+    expect(await keepFresh(sessionAt(now(), 300 + 7200))).toEqual({ kind: "unavailable", error });
+  });
+
+  it("counts the limit afresh once the IdP answers again", async () => {
+    let down = true;
+    const { keepFresh, clock, now } = setup(async (session, rotate) => {
+      if (down) throw unreachable();
+      return rotate(session);
+    });
+    const session = sessionAt(now(), 250);
+    expectKind(await keepFresh(session), "degraded");
+    clock.advanceSeconds(UNREFRESHABLE_LIMIT - 10);
+    down = false;
+    const refreshed = expectKind(await keepFresh(session), "refreshed");
+    down = true;
+    clock.advanceSeconds(300);
+    expectKind(await keepFresh(refreshed.session), "unavailable");
   });
 
   it("asks an unreachable IdP once per retry interval for a burst of requests, then again after it", async () => {

@@ -26,7 +26,7 @@ export type KeepFreshResult =
   | { kind: "refreshed"; session: Session }
   /** A refresh was due but the IdP could not be reached; the current token is still valid, so use it. */
   | { kind: "degraded"; session: Session; changed: boolean; error: RefreshError }
-  /** The IdP refused the refresh (or has been unreachable past `UNREFRESHABLE_LIMIT`): the session is over. */
+  /** The IdP refused the refresh (or has not answered it for `UNREFRESHABLE_LIMIT`): the session is over. */
   | { kind: "ended"; error: RefreshError }
   /** The access token has expired and the IdP cannot be reached: keep the cookie, answer 503. */
   | { kind: "unavailable"; error: RefreshError };
@@ -45,28 +45,48 @@ async function flightKey(refreshToken: string): Promise<string> {
   return base64url.encode(new Uint8Array(digest));
 }
 
+/** Sessions whose refreshes are failing for want of an IdP, remembered at most; the oldest go first. */
+const MAX_UNREACHABLE = 10_000;
+
 export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptions) {
+  // Since when each session's refresh (by flight key) has failed for want of an IdP; any answer clears it.
+  const unreachableSince = new Map<string, number>();
+  const firstFailure = (key: string): number => {
+    const since = unreachableSince.get(key);
+    if (since !== undefined) return since;
+    if (unreachableSince.size >= MAX_UNREACHABLE) unreachableSince.delete(unreachableSince.keys().next().value!);
+    unreachableSince.set(key, nowSeconds());
+    return nowSeconds();
+  };
+
   return async function keepFresh(session: Session): Promise<KeepFreshResult> {
     let current = session;
     for (let hop = 0; hop < MAX_HOPS && freshness(current, nowSeconds()) !== "fresh"; hop += 1) {
       const refreshToken = current.refreshToken;
       if (!refreshToken) break;
       const from = current;
+      const key = await flightKey(refreshToken);
       try {
         // A remembered session with a rotated refresh token is followed (next hop); one with the same refresh
         // token (an IdP that does not rotate) serves only while fresh, or it would come back until it expired.
         const usable = (remembered: Session) => remembered.refreshToken !== refreshToken || freshness(remembered, nowSeconds()) === "fresh";
-        current = await flights.run(await flightKey(refreshToken), () => refresh(from), usable);
+        current = await flights.run(key, () => refresh(from), usable);
+        unreachableSince.delete(key);
       } catch (cause) {
         const error = cause instanceof RefreshError ? cause : new RefreshError("invalid_response", "The refresh failed", { cause });
         // Only an IdP that did not answer, or said "not now", leaves the grant alive; any other refusal ends it.
-        if (error.code !== "idp_unreachable") return { kind: "ended", error };
+        if (error.code !== "idp_unreachable") {
+          unreachableSince.delete(key);
+          return { kind: "ended", error };
+        }
+        const since = firstFailure(key);
         if (freshness(current, nowSeconds()) !== "expired") return { kind: "degraded", session: current, changed: current !== session, error };
-        if (!unrefreshableTooLong(current, nowSeconds())) return { kind: "unavailable", error };
-        const expiredFor = Math.floor(nowSeconds() - current.accessTokenExpiresAt);
+        if (!unrefreshableTooLong(since, nowSeconds())) return { kind: "unavailable", error };
+        unreachableSince.delete(key);
+        const failingFor = Math.floor(nowSeconds() - since);
         return {
           kind: "ended",
-          error: new RefreshError("idp_unreachable", `The IdP has been unreachable since the access token expired ${expiredFor} s ago: ${error.message}`, { cause: error }),
+          error: new RefreshError("idp_unreachable", `The IdP has not answered this session's refresh for ${failingFor} s: ${error.message}`, { cause: error }),
         };
       }
     }

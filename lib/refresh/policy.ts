@@ -23,15 +23,17 @@ export function freshness(session: { refreshAt: number; accessTokenExpiresAt: nu
 }
 
 /**
- * Seconds a session may go on past its access token's expiry while the IdP cannot be reached to refresh it: long
- * enough to ride out a blip (the session is kept, requests get 503), short enough that nobody waits out a long
- * outage on error pages. Past it the session ends, and the user signs in again once the IdP is back.
+ * Seconds a session may stay unrefreshable, counted from its first refresh that the IdP did not answer: long
+ * enough to ride out a blip (the session is kept, requests get 503 once its token has expired), short enough that
+ * nobody waits out a long outage on error pages. Past it the session ends, and the user signs in again once the
+ * IdP is back. Counted from the first failure, not from the token's expiry, so a user back from a long break is
+ * not signed out by one slow answer.
  */
 export const UNREFRESHABLE_LIMIT = 10 * 60;
 
-/** Whether the session's access token expired so long ago that an unreachable IdP ends it (`UNREFRESHABLE_LIMIT`). */
-export function unrefreshableTooLong(session: { accessTokenExpiresAt: number }, nowSeconds: number): boolean {
-  return nowSeconds >= session.accessTokenExpiresAt + UNREFRESHABLE_LIMIT;
+/** Whether a session whose refreshes have failed for want of an IdP since `since` has been so for too long. */
+export function unrefreshableTooLong(since: number, nowSeconds: number): boolean {
+  return nowSeconds - since >= UNREFRESHABLE_LIMIT;
 }
 
 /** Whether a session can go on: its access token is current, or it holds a refresh token to get a new one. */

@@ -127,18 +127,30 @@ describe("runCallback and signInFailure", () => {
     expect(outcome.tooLarge).toBe(false);
   });
 
+  /** As Auth.js reports an IdP's error that came back on a callback whose state checked out. */
+  const returnedError = () => Object.assign(new Error("OAuth Provider returned an error"), { type: "OAuthCallbackError", kind: "signIn" });
+
   it("logs the error the IdP sent the browser back with, and nothing that is not an error code", async () => {
     let logged: string[] = [];
     await runCallback(callback("error=access_denied&error_description=alice%40example.com"), async () => {
-      logged = [signInFailure(new Error("OAuth Provider returned an error"))];
+      logged = [signInFailure(returnedError())];
       return redirect();
     });
     expect(logged).toEqual(["sign-in failed: the authorization endpoint sent the browser back with error access_denied"]);
     await runCallback(callback("error=%3Cscript%3E"), async () => {
-      logged = [signInFailure(new Error("OAuth Provider returned an error"))];
+      logged = [signInFailure(returnedError())];
       return redirect();
     });
     expect(logged).toEqual(["sign-in failed: the authorization endpoint sent the browser back with an unrecognised error"]);
+  });
+
+  it("does not put a forged callback's error on the IdP's account", async () => {
+    let logged = "";
+    await runCallback(callback("error=invalid_client&state=forged"), async () => {
+      logged = signInFailure(Object.assign(new Error("state mismatch"), { type: "InvalidCheck", kind: "error" }));
+      return redirect();
+    });
+    expect(logged).toBe("sign-in failed");
   });
 
   it("says nothing more than that it failed when the IdP did not refuse", async () => {

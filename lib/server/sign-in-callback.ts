@@ -40,7 +40,8 @@ export function signInFailure(error: unknown): string {
     // Auth.js wraps the error that happened as `cause.err`.
     current = (cause as { err?: unknown } | undefined)?.err ?? cause;
   }
-  const code = callback?.authorizationError;
+  // Only where Auth.js found the IdP's error in a callback whose state checked out: a forged link's is not the IdP's.
+  const code = (error as { type?: unknown }).type === "OAuthCallbackError" ? callback?.authorizationError : undefined;
   const sentBack = code ? `the authorization endpoint sent the browser back with ${isOAuthErrorCode(code) ? `error ${code}` : "an unrecognised error"}` : undefined;
   const refusal = idpRefusalIn(error) ?? sentBack;
   return `sign-in failed${refusal ? `: ${refusal}` : ""}`;
