@@ -292,15 +292,23 @@ describe("refresh failures never leave a user without a way forward", () => {
   const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
   const expired = (secondsAgo: number) => session({ accessTokenExpiresAt: nowSeconds() - secondsAgo, refreshAt: nowSeconds() - secondsAgo - 60 });
 
-  /** The IdP's discovery, and a token endpoint that answers `answer`. */
+  /** The IdP's discovery, a token endpoint that answers `answer`, and a revocation endpoint that records what it revokes. */
   function idpAnswering(answer: () => Response | Promise<Response>) {
-    vi.stubGlobal("fetch", async (input: string | URL | Request) => {
+    const revoked: string[] = [];
+    vi.stubGlobal("fetch", async (input: string | URL | Request, init?: RequestInit) => {
       const url = String(input instanceof Request ? input.url : input);
-      if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json({ issuer: ISSUER, token_endpoint: `${ISSUER}/token` });
+      if (url === `${ISSUER}/.well-known/openid-configuration`) {
+        return Response.json({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, revocation_endpoint: `${ISSUER}/revoke` });
+      }
+      if (url === `${ISSUER}/revoke`) {
+        revoked.push(new URLSearchParams(String(init?.body)).get("token") ?? "");
+        return new Response(null, { status: 200 });
+      }
       return answer();
     });
     vi.spyOn(console, "info").mockImplementation(() => {});
     vi.spyOn(console, "error").mockImplementation(() => {});
+    return { revoked };
   }
 
   it("offers, while the IdP cannot be reached, to try again or to sign out, and says when to retry", async () => {
@@ -351,14 +359,15 @@ describe("refresh failures never leave a user without a way forward", () => {
     expect(clearsSession(data)).toBe(true);
   });
 
-  it("ends a session whose refreshed tokens no longer fit the cookie, with a page that says why, never a 500", async () => {
-    idpAnswering(() => Response.json({ access_token: "a".repeat(20_000), token_type: "Bearer", expires_in: 300, refresh_token: "refresh-token-2" }));
+  it("ends a session whose refreshed tokens no longer fit the cookie, with a page that says why, never a 500, and revokes their grant", async () => {
+    const { revoked } = idpAnswering(() => Response.json({ access_token: "a".repeat(20_000), token_type: "Bearer", expires_in: 300, refresh_token: "refresh-token-2" }));
     const middleware = await middlewareWith(env);
     const page = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired(1))));
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe("https://app.example/auth/error?error=SessionTooLarge");
     expect(clearsSession(page)).toBe(true);
     expect(writtenSession(page)).toBeUndefined();
+    expect(revoked).toEqual(["refresh-token-2"]);
     const data = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, expired(1)), { "x-csrf": "1" }));
     expect(data.status).toBe(401);
     expect(await data.json()).toEqual({ error: "session_expired", reason: "session_too_large" });

@@ -26,6 +26,8 @@ import { jsonError, NO_STORE, sessionExpired, unauthenticated } from "@/lib/http
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
+import { configuredClient } from "@/lib/idp/client-auth";
+import { discardRefreshToken } from "@/lib/idp/token-revocation";
 import { keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
@@ -89,7 +91,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
 /**
  * The refreshed session, to the browser and to this request. Tokens that no longer fit the cookie (an IdP that
  * added groups or roles since sign-in) end the session, with a page that says why: the refresh token they came
- * with is never sent again, since the browser keeps no cookie that holds it.
+ * with is revoked, and never sent again, since the browser keeps no cookie that holds it.
  */
 async function handOn(request: NextRequest, headers: Headers, session: Session, wantsJson: boolean): Promise<Response> {
   try {
@@ -97,6 +99,7 @@ async function handOn(request: NextRequest, headers: Headers, session: Session, 
   } catch (error) {
     if (!(error instanceof SessionTooLargeError)) throw error;
     logInfo("refresh", `session ended: the refreshed tokens do not fit the session cookie: ${error.message}`);
+    await discardRefreshToken(session.refreshToken, configuredClient());
     const tooLarge = new URL(SESSION_TOO_LARGE_PAGE, getConfig().authUrl);
     return clearSessionCookies(request, wantsJson ? sessionExpired(error.code) : NextResponse.redirect(tooLarge, { status: 303, headers: NO_STORE }));
   }

@@ -131,7 +131,7 @@ test("no ID token on refresh: the session keeps the one from sign-in, and sign-o
   expect(stack.double.seen.endSessions).toEqual([{ state: "complete", idTokenHint: true, clientId: "interop-bff.v2_*" }]);
 });
 
-test("tokens too large for the cookie on refresh: the session ends with a notice that says why, sign-in again says so too, and the spent refresh token is never sent again", async ({ page, request }) => {
+test("tokens too large for the cookie on refresh: the session ends with a notice that says why, sign-in again says so too, their grants are revoked, and the spent refresh token is never sent again", async ({ page, request }) => {
   await signIn(page, USERS.bob);
   const { sub } = await me(page);
   const copied = await page.context().cookies(INTEROP.web);
@@ -143,6 +143,8 @@ test("tokens too large for the cookie on refresh: the session ends with a notice
     await expect(page.getByRole("main").getByRole("alert").first()).toContainText("Your session has ended. The sign-in service now sends more about your account");
     expect(await sessionCookies(page)).toEqual([]);
     expect(stack.double.seen.refreshes).toEqual([200]);
+    // The grant those tokens came with is revoked: nobody holds it.
+    expect(stack.double.seen.revocations).toEqual([200]);
     expect(stack.log("web")).toContain("session ended: the refreshed tokens do not fit the session cookie");
 
     // Signing in again cannot help while the IdP sends such tokens, and the page says why.
@@ -150,6 +152,7 @@ test("tokens too large for the cookie on refresh: the session ends with a notice
     await expect(page).toHaveURL(`${INTEROP.web}/auth/error?error=SessionTooLarge`);
     await expect(page.getByRole("main").getByRole("alert")).toContainText("more about your account");
     expect(await sessionCookies(page)).toEqual([]);
+    expect(stack.double.seen.revocations).toEqual([200, 200]);
 
     // A copy of the old cookie, replayed: the grace cache answers it, and the IdP hears nothing more.
     await page.context().addCookies(copied.filter((cookie) => cookie.name.startsWith("__Host-tessera-session")));

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { revokeRefreshToken, TokenRevocationError, } from "./token-revocation";
+import { discardRefreshToken, revokeRefreshToken, TokenRevocationError } from "./token-revocation";
 import type { ClientOptions } from "./client-auth";
 
 const ISSUER = "https://idp.example";
@@ -108,5 +108,25 @@ describe("revokeRefreshToken", () => {
   it("never puts the refresh token in its error messages", async () => {
     const error = await failure(revokeRefreshToken(REFRESH_TOKEN, options(endpoint(() => Response.json({ error: "invalid_request" }, { status: 400 })).fetch)));
     expect(error.message).not.toContain(REFRESH_TOKEN);
+  });
+});
+
+describe("discardRefreshToken", () => {
+  it("revokes the token, and only logs a failure, since nothing else can be done about it", async () => {
+    const revoked = endpoint(() => new Response(null, { status: 200 }));
+    await discardRefreshToken(REFRESH_TOKEN, options(revoked.fetch));
+    expect(revoked.requests.map((request) => request.body.get("token"))).toEqual([REFRESH_TOKEN]);
+
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    await expect(discardRefreshToken(REFRESH_TOKEN, options(endpoint(() => Promise.reject(new TypeError("fetch failed"))).fetch))).resolves.toBeUndefined();
+    expect(String(error.mock.calls[0]?.[0])).toMatch(/could not revoke the refresh token of a session too large to keep.*idp_unreachable/);
+    expect(String(error.mock.calls[0]?.[0])).not.toContain(REFRESH_TOKEN);
+    error.mockRestore();
+  });
+
+  it("asks nothing without a refresh token", async () => {
+    const idp = endpoint(() => new Response(null, { status: 200 }));
+    await discardRefreshToken(undefined, options(idp.fetch));
+    expect(idp.requests).toEqual([]);
   });
 });

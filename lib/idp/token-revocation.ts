@@ -11,6 +11,7 @@
  */
 import * as oauth from "oauth4webapi";
 import { CodedError } from "@/lib/errors";
+import { logError } from "@/lib/log";
 import { clientAuthentication, type ClientOptions } from "./client-auth";
 import { describeAnswer, errorStatus, idpRequestOptions, isNetworkError, isTransientStatus } from "./http";
 
@@ -48,5 +49,18 @@ export async function revokeRefreshToken(refreshToken: string, options: ClientOp
     return "revoked";
   } catch (error) {
     throw classify(error);
+  }
+}
+
+/**
+ * Revokes a refresh token the app cannot keep (the tokens it came with do not fit the session cookie), so that no
+ * grant is left alive that nobody holds. Best effort: a failure is logged, and the grant then lapses at the IdP.
+ */
+export async function discardRefreshToken(refreshToken: string | undefined, options: ClientOptions): Promise<void> {
+  if (!refreshToken) return;
+  try {
+    await revokeRefreshToken(refreshToken, options);
+  } catch (error) {
+    logError("session", "could not revoke the refresh token of a session too large to keep", error);
   }
 }

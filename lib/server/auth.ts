@@ -11,13 +11,14 @@ import type { JWT } from "next-auth/jwt";
 import { getConfig } from "@/lib/config";
 import { safeReturnUrl } from "@/lib/http/return-to";
 import { authenticatingFetch, configuredClient } from "@/lib/idp/client-auth";
+import { discardRefreshToken } from "@/lib/idp/token-revocation";
 import { createIdTokenVerifier } from "@/lib/idp/id-token";
 import { idpKeys } from "@/lib/idp/keys";
 import { authorizationParams } from "@/lib/idp/quirks";
 import { logError } from "@/lib/log";
 import { COOKIE_NAMES, COOKIE_OPTIONS } from "@/lib/session/cookies";
 import { signInFailure } from "./sign-in-callback";
-import { sealSession, unsealSession } from "@/lib/session/seal";
+import { sealSession, SessionTooLargeError, unsealSession } from "@/lib/session/seal";
 import { newSession, type Session } from "@/lib/session/session";
 
 /** Built on first use, not at import: `next build` loads this module without the runtime secrets. */
@@ -68,7 +69,16 @@ function buildAuthConfig(): NextAuthConfig {
       nonce: { name: COOKIE_NAMES.nonce, options: signInOptions },
     },
     jwt: {
-      encode: ({ token }) => sealSession(token as unknown as Session),
+      encode: async ({ token }) => {
+        const session = token as unknown as Session;
+        try {
+          return await sealSession(session);
+        } catch (error) {
+          // A session too large to keep: its grant must not outlive the sign-in that cannot use it.
+          if (error instanceof SessionTooLargeError) await discardRefreshToken(session.refreshToken, configuredClient());
+          throw error;
+        }
+      },
       decode: async ({ token }) => (token ? ((await unsealSession(token)) as unknown as JWT | null) : null),
     },
     callbacks: {
