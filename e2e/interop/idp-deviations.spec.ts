@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from "@playwright/test";
 import { USERS } from "../support";
-import { BFF, INTEROP, me, signIn, signOut, startStack, untilExpired, type Stack } from "./stack";
+import { fetchData, INTEROP, me, signIn, signOut, startStack, untilExpired, type Stack } from "./stack";
 
 test.describe.configure({ mode: "serial" });
 
@@ -30,7 +30,7 @@ test.beforeEach(() => stack.double.reset());
 const sessionCookies = async (page: Page) => (await page.context().cookies(INTEROP.web)).filter((cookie) => cookie.name.startsWith("__Host-tessera-session"));
 
 /** Ten data requests at once, as a dashboard with several widgets sends them. */
-const burst = (page: Page) => Promise.all(Array.from({ length: 10 }, () => page.request.get(`${INTEROP.web}/api/notes`, { headers: BFF })));
+const burst = (page: Page) => fetchData(page, 10);
 
 test("credentials compared as sent: sign-in, silent refresh and revocation at sign-out all authenticate", async ({ page }) => {
   await signIn(page, USERS.alice);
@@ -52,10 +52,9 @@ test("a refresh refused with an empty 400: the session ends once, with one call 
   await untilExpired(page);
   const logBefore = stack.log("web").length;
 
-  const answers = await burst(page);
-  for (const answer of answers) {
-    expect(answer.status()).toBe(401);
-    expect(await answer.json()).toEqual({ error: "session_expired", reason: "refresh_refused" });
+  for (const answer of await burst(page)) {
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: "session_expired", reason: "refresh_refused" });
   }
   expect(stack.double.seen.refreshes).toEqual([400]);
   expect(await sessionCookies(page)).toEqual([]);
@@ -74,8 +73,8 @@ test("an IdP failing with 503: a page to try again or sign out, one call per int
   await untilExpired(page);
 
   for (const answer of await burst(page)) {
-    expect(answer.status()).toBe(503);
-    expect(answer.headers()["retry-after"]).toBe("5");
+    expect(answer.status).toBe(503);
+    expect(answer.retryAfter).toBe("5");
   }
   const shown = await page.goto(`${INTEROP.web}/dashboard`);
   expect(shown?.status()).toBe(503);
@@ -98,10 +97,10 @@ test("an IdP that does not answer: one request waits the timeout, the rest of th
   await untilExpired(page);
 
   let started = Date.now();
-  expect((await page.request.get(`${INTEROP.web}/api/notes`, { headers: BFF })).status()).toBe(503);
+  expect((await fetchData(page)).map((answer) => answer.status)).toEqual([503]);
   expect(Date.now() - started).toBeGreaterThanOrEqual(INTEROP.idpTimeout * 1000 - 100);
   started = Date.now();
-  for (const answer of await burst(page)) expect(answer.status()).toBe(503);
+  for (const answer of await burst(page)) expect(answer.status).toBe(503);
   expect(Date.now() - started).toBeLessThan(INTEROP.idpTimeout * 1000);
   expect(stack.double.seen.refreshes).toEqual([0]);
 
@@ -156,9 +155,8 @@ test("tokens too large for the cookie on refresh: the session ends with a notice
 
     // A copy of the old cookie, replayed: the grace cache answers it, and the IdP hears nothing more.
     await page.context().addCookies(copied.filter((cookie) => cookie.name.startsWith("__Host-tessera-session")));
-    const replay = await page.request.get(`${INTEROP.web}/api/notes`, { headers: BFF });
-    expect(replay.status()).toBe(401);
-    expect(await replay.json()).toEqual({ error: "session_expired", reason: "session_too_large" });
+    const [replay] = await fetchData(page);
+    expect(replay).toMatchObject({ status: 401, body: { error: "session_expired", reason: "session_too_large" } });
     expect(stack.double.seen.refreshes).toEqual([200]);
     const stats = (await (await request.get(`${INTEROP.idp}/__test/stats?sub=${encodeURIComponent(sub)}`)).json()) as { refreshFailures: number };
     expect(stats.refreshFailures).toBe(0);

@@ -98,8 +98,6 @@ export async function startStack(name: string, client: Client): Promise<Stack> {
   };
 }
 
-export const BFF = { "x-csrf": "1", origin: INTEROP.web } as const;
-
 /** Signs in with the IdP's login page, from the stack's landing page. */
 export async function signIn(page: Page, user: { username: string; password: string; name: string }): Promise<void> {
   await page.goto(`${INTEROP.web}/`);
@@ -112,12 +110,14 @@ export async function signIn(page: Page, user: { username: string; password: str
   await expect(page.getByRole("heading", { name: `Hello, ${user.name}` })).toBeVisible();
 }
 
-/** The signed-in user and when their access token expires (epoch milliseconds). */
+/** The signed-in user and when their access token expires (epoch milliseconds), asked from the page. */
 export async function me(page: Page): Promise<{ sub: string; accessTokenExpiresAt: number }> {
-  const response = await page.request.get(`${INTEROP.web}/api/me`, { headers: BFF });
-  expect(response.status()).toBe(200);
-  const body = (await response.json()) as { sub: string; accessTokenExpiresAt: string };
-  return { sub: body.sub, accessTokenExpiresAt: Date.parse(body.accessTokenExpiresAt) };
+  const body = await page.evaluate(async () => {
+    const response = await fetch("/api/me", { headers: { "x-csrf": "1" }, cache: "no-store" });
+    return response.ok ? ((await response.json()) as { sub: string; accessTokenExpiresAt: string }) : null;
+  });
+  expect(body).not.toBeNull();
+  return { sub: body!.sub, accessTokenExpiresAt: Date.parse(body!.accessTokenExpiresAt) };
 }
 
 /**
@@ -128,6 +128,30 @@ export async function untilExpired(page: Page, { onDashboard = false } = {}): Pr
   const { accessTokenExpiresAt } = await me(page);
   if (!onDashboard) await page.goto(`${INTEROP.web}/`);
   await page.waitForTimeout(Math.max(0, accessTokenExpiresAt - Date.now()) + 200);
+}
+
+export interface DataAnswer {
+  status: number;
+  retryAfter: string | null;
+  body: unknown;
+}
+
+/**
+ * `count` data requests at once, sent as the page's own scripts send them: `fetch` from the page (which must be on
+ * the web app's origin), with the anti-forgery header. The browser, unlike a test's request client, never reuses a
+ * connection the server has already closed after the test's long waits.
+ */
+export function fetchData(page: Page, count = 1): Promise<DataAnswer[]> {
+  return page.evaluate(
+    (n) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          const response = await fetch("/api/notes", { headers: { "x-csrf": "1" }, cache: "no-store" });
+          return { status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.json().catch(() => null) };
+        }),
+      ),
+    count,
+  );
 }
 
 export async function signOut(page: Page): Promise<void> {
