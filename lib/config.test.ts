@@ -238,7 +238,7 @@ describe("loadConfig client authentication", () => {
 
   it("requires the key with private_key_jwt, and a private one, as a JWK, without echoing what it was given", () => {
     expect(failingVariable(() => loadConfig({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt" }))).toBe("OIDC_CLIENT_PRIVATE_KEY");
-    for (const key of ["-----BEGIN PRIVATE KEY-----\nMIIE-secret-material", JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y" }), JSON.stringify({ kty: "oct", k: "c2VjcmV0", d: "x" })]) {
+    for (const key of ["-----BEGIN CERTIFICATE-----\nMIIE-secret-material", JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y" }), JSON.stringify({ kty: "oct", k: "c2VjcmV0", d: "x" })]) {
       try {
         loadConfig({ OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: key });
         throw new Error("expected a ConfigError");
