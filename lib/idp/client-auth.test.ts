@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import type * as oauth from "oauth4webapi";
 import { describe, expect, it, vi } from "vitest";
 import type { PrivateJwk } from "@/lib/config";
-import { authenticatingFetch, clientAuthentication, ClientKeyError, formUrlEncode, signingAlgorithm, type ClientOptions } from "./client-auth";
+import { authenticatingFetch, clientAuthentication, ClientCredentialsError, formUrlEncode, signingAlgorithm, type ClientOptions } from "./client-auth";
 
 const ISSUER = "https://idp.example";
 const TOKEN_ENDPOINT = `${ISSUER}/token`;
@@ -75,7 +75,7 @@ describe("clientAuthentication", () => {
     const attempt = () => apply(client({ clientAuthMethod: "private_key_jwt", clientPrivateKey: broken, clientSecret: "" }));
     for (let i = 0; i < 2; i += 1) {
       const error = await attempt().then(() => undefined, (failure: unknown) => failure);
-      expect(error).toBeInstanceOf(ClientKeyError);
+      expect(error).toBeInstanceOf(ClientCredentialsError);
       expect(error).not.toBeInstanceOf(TypeError);
       expect((error as Error).message).toMatch(/^OIDC_CLIENT_PRIVATE_KEY cannot sign/);
       expect((error as Error).message).not.toContain("AAAA");
@@ -130,7 +130,7 @@ describe("authenticatingFetch", () => {
     const { calls, fetchImpl } = recording();
     const downgraded = client({ metadata: async () => ({ issuer: ISSUER, token_endpoint: "http://idp.example/token" }) });
     const body = new URLSearchParams({ grant_type: "authorization_code", code: "c" });
-    await expect(authenticatingFetch(downgraded, fetchImpl)("http://idp.example/token", { method: "POST", body })).rejects.toBeInstanceOf(ClientKeyError);
+    await expect(authenticatingFetch(downgraded, fetchImpl)("http://idp.example/token", { method: "POST", body })).rejects.toBeInstanceOf(ClientCredentialsError);
     expect(calls).toEqual([]);
   });
 

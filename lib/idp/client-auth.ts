@@ -39,11 +39,12 @@ export function signingAlgorithm(jwk: PrivateJwk): string {
 }
 
 /**
- * The client's own credentials cannot be used: a fault of this deployment, never of the IdP's availability. Not a
- * `TypeError`, which a failed fetch also is, so that it is never taken for an IdP that did not answer.
+ * The client's credentials cannot be used (a key that cannot sign) or may not be sent (to an http endpoint): a fault
+ * of this deployment, never of the IdP's availability. Not a `TypeError`, which a failed fetch also is, so that it is
+ * never taken for an IdP that did not answer.
  */
-export class ClientKeyError extends Error {
-  override readonly name = "ClientKeyError";
+export class ClientCredentialsError extends Error {
+  override readonly name = "ClientCredentialsError";
 }
 
 // Imported once per key: a refresh must not pay for an RSA key import. A failure is not kept.
@@ -56,7 +57,7 @@ function importKey(jwk: PrivateJwk): Promise<CryptoKey> {
       .then(() => importJWK(jwk, signingAlgorithm(jwk)) as Promise<CryptoKey>)
       .catch((error: unknown) => {
         importedKeys.delete(jwk);
-        throw new ClientKeyError(`OIDC_CLIENT_PRIVATE_KEY cannot sign: ${error instanceof Error ? error.message : "an unusable key"}`);
+        throw new ClientCredentialsError(`OIDC_CLIENT_PRIVATE_KEY cannot sign: ${error instanceof Error ? error.message : "an unusable key"}`);
       });
     importedKeys.set(jwk, key);
   }
@@ -95,7 +96,7 @@ export function authenticatingFetch(client: ClientOptions, fetchImpl: typeof fet
     if (url !== as.token_endpoint || !(init?.body instanceof URLSearchParams)) return fetchImpl(input, init);
     // Credentials travel in cleartext only to an IdP the configuration allowed on http (loopback, in production).
     if (new URL(url).protocol !== "https:" && !client.issuer.startsWith("http:")) {
-      throw new ClientKeyError("The IdP's token endpoint is not https: the client's credentials are not sent to it");
+      throw new ClientCredentialsError("The IdP's token endpoint is not https: the client's credentials are not sent to it");
     }
     const body = new URLSearchParams(init.body);
     body.delete("client_id");
