@@ -2,6 +2,7 @@
  * Every call to the IdP over HTTP: its request options, and what a failed call says about the IdP. Edge-safe.
  */
 import * as oauth from "oauth4webapi";
+import { causeChain } from "@/lib/errors";
 
 export interface IdpHttpOptions {
   issuer: string;
@@ -61,18 +62,13 @@ export function describeAnswer(error: unknown): string {
  * network error, say).
  */
 export function idpRefusalIn(error: unknown): string | undefined {
-  let current = error;
-  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth += 1) {
+  for (const current of causeChain(error)) {
     const status = errorStatus(current);
-    if (status !== undefined) {
-      const { response, cause } = current as { response?: unknown; cause?: unknown };
-      const answer = [response, cause].find((value): value is Response => value instanceof Response && value.url !== "");
-      const endpoint = answer ? new URL(answer.url) : undefined;
-      return `${endpoint ? `${endpoint.origin}${endpoint.pathname}` : "the IdP"} answered ${describeAnswer(current)}`;
-    }
-    // Auth.js wraps the error that happened as `cause.err`.
-    const cause = (current as { cause?: unknown }).cause;
-    current = (cause as { err?: unknown } | undefined)?.err ?? cause;
+    if (status === undefined) continue;
+    const { response, cause } = current as { response?: unknown; cause?: unknown };
+    const answer = [response, cause].find((value): value is Response => value instanceof Response && value.url !== "");
+    const endpoint = answer ? new URL(answer.url) : undefined;
+    return `${endpoint ? `${endpoint.origin}${endpoint.pathname}` : "the IdP"} answered ${describeAnswer(current)}`;
   }
   return undefined;
 }

@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { NextRequest } from "next/server";
+import { causeChain } from "@/lib/errors";
 import { idpRefusalIn, isOAuthErrorCode } from "@/lib/idp/http";
 import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
 import { unsealSession } from "@/lib/session/seal";
@@ -33,15 +34,9 @@ const callbacks = new AsyncLocalStorage<Callback>();
  */
 export function signInFailure(error: unknown): string {
   const callback = callbacks.getStore();
-  let current = error;
-  for (let depth = 0; callback && depth < 8 && typeof current === "object" && current !== null; depth += 1) {
-    if ((current as { code?: unknown }).code === "session_too_large") callback.tooLarge = true;
-    const cause = (current as { cause?: unknown }).cause;
-    // Auth.js wraps the error that happened as `cause.err`.
-    current = (cause as { err?: unknown } | undefined)?.err ?? cause;
-  }
+  if (callback && [...causeChain(error)].some((cause) => (cause as { code?: unknown }).code === "session_too_large")) callback.tooLarge = true;
   // Only where Auth.js found the IdP's error in a callback whose state checked out: a forged link's is not the IdP's.
-  const code = (error as { type?: unknown }).type === "OAuthCallbackError" ? callback?.authorizationError : undefined;
+  const code = (error as { type?: unknown } | null | undefined)?.type === "OAuthCallbackError" ? callback?.authorizationError : undefined;
   const sentBack = code ? `the authorization endpoint sent the browser back with ${isOAuthErrorCode(code) ? `error ${code}` : "an unrecognised error"}` : undefined;
   const refusal = idpRefusalIn(error) ?? sentBack;
   return `sign-in failed${refusal ? `: ${refusal}` : ""}`;
