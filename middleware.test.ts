@@ -201,6 +201,16 @@ describe("the freshness hint", () => {
       expect(matches("/dashboard", headers), `${cookie?.slice(-40)}: page`).toBe(true);
     }
   });
+
+  it("leaves the load balancers' health checks out, and nothing that merely starts like them", async () => {
+    const { config } = await import("./middleware");
+    const { unstable_doesMiddlewareMatch } = await import("next/experimental/testing/server");
+    const matches = (url: string) => unstable_doesMiddlewareMatch({ config, url, headers: {}, cookies: null as never });
+    expect(matches("/healthz")).toBe(false);
+    expect(matches("/readyz")).toBe(false);
+    expect(matches("/healthzz")).toBe(true);
+    expect(matches("/readyz/more")).toBe(true);
+  });
 });
 
 describe("AUTH_SECRET rotation", () => {

@@ -125,17 +125,17 @@ function redirectToSignIn(request: NextRequest): NextResponse {
   return NextResponse.redirect(signIn, { status: 303, headers: NO_STORE });
 }
 
-// Next.js reads this statically: literals only. Pages: everything but static files and the benchmark's two
-// middleware-free baselines (off unless BENCHMARK_ROUTES=1); page prefetches are not the user's request, and
-// they neither need a nonce nor should they spend a refresh. Data routes: whenever the freshness hint
-// (`__Host-tessera-fresh`, see COOKIE_NAMES) is missing, prefetch headers or not; the route handlers make the
-// anti-forgery and session checks on every request either way. The hint is looked for in the `Cookie` header as
+// Next.js reads this statically: literals only. Pages: everything but static files, the load balancers' health
+// checks (JSON, no session), and the benchmark's two middleware-free baselines (off unless BENCHMARK_ROUTES=1);
+// page prefetches are not the user's request, and they neither need a nonce nor should they spend a refresh.
+// Data routes: whenever the freshness hint (`__Host-tessera-fresh`, see COOKIE_NAMES) is missing, prefetch headers
+// or not; the route handlers make the anti-forgery and session checks on every request either way. The hint is looked for in the `Cookie` header as
 // it came, a pair that starts with its name and has a value: a `cookie` condition would have Next.js parse and
 // decode every cookie, the whole session among them, on every data request, to learn that this one is there.
 export const config = {
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico|api/|bench/notes|bench/dashboard).*)",
+      source: "/((?!_next/static|_next/image|favicon.ico|api/|healthz$|readyz$|bench/notes|bench/dashboard).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },

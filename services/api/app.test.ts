@@ -42,6 +42,19 @@ describe("public routes", () => {
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
+  it("answers the readiness check without a token: ready, or 503 without saying why", async () => {
+    const ready = await setup().request("GET", "/readyz");
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
+
+    const api = setup({ readiness: () => Promise.reject(new Error("discovery answered HTTP 500")) });
+    const notReady = await api.request("GET", "/readyz");
+    expect(notReady.status).toBe(503);
+    expect(notReady.headers.get("cache-control")).toBe("no-store");
+    expect(await notReady.json()).toEqual({ status: "not_ready" });
+    expect(api.logs()).toContainEqual(expect.objectContaining({ event: "not_ready" }));
+  });
+
   it("answers unknown routes with a JSON 404", async () => {
     const { request } = setup();
     for (const [method, path] of [["GET", "/nope"], ["PUT", "/healthz"], ["GET", "/notes/abc"]] as const) {

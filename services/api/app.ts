@@ -2,7 +2,7 @@
  * The HTTP face of the resource server, as an ordered list of steps; everything it depends on is passed in.
  *
  * 1. Log every request (method, path, status, time, subject).
- * 2. `GET /healthz`: alive.
+ * 2. `GET /healthz`: alive; `GET /readyz`: ready (the issuer's keys found, the revocation list answering), no details.
  * 3. `GET /me`: the verified token's subject, scopes and expiry, and no more.
  * 4. The notes routes (`routes/notes.ts`) and the revocation list's routes (`routes/revocations.ts`).
  * 5. Anything else: 404 JSON; a fault: 500 JSON, with the detail in the log only.
@@ -16,12 +16,14 @@ import { revocationRoutes, type RevocationRoutesOptions } from "./routes/revocat
 
 export interface ApiOptions extends AuthenticateOptions, Omit<RevocationRoutesOptions, "authenticated" | "now"> {
   notes: NotesStore;
+  /** Resolves when the API can verify and check tokens; rejects, saying why for the log, when it cannot. */
+  readiness?: () => Promise<unknown>;
   /** Epoch milliseconds. */
   now?: () => number;
 }
 
 export function createApi(options: ApiOptions): Hono<ApiEnv> {
-  const { notes, log, now = Date.now } = options;
+  const { notes, log, readiness = async () => {}, now = Date.now } = options;
   const app = new Hono<ApiEnv>();
   const authenticated = authenticate(options);
 
@@ -38,6 +40,17 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  // For load balancers: ready or not, never why; the log says why.
+  app.get("/readyz", async () => {
+    try {
+      await readiness();
+      return privateJson({ status: "ready" });
+    } catch (error) {
+      log.error("not_ready", { error });
+      return privateJson({ status: "not_ready" }, 503);
+    }
+  });
 
   // What the contract promises and no more: the token's identifiers (jti, sid) are the revocation list's business.
   app.get("/me", authenticated, (c) => {

@@ -57,6 +57,8 @@ const app = createApi({
   log,
   maxTokenTtl: config.maxTokenTtl,
   clockTolerance: config.clockTolerance,
+  // The embedded store is this process's own file, open since start-up; Redis must answer.
+  readiness: () => Promise.all([getKey.ready(), redis?.ping()]),
 });
 
 if (config.testHooks) log.warn("api_test_hooks_enabled", { hooks: "/__test/outage drops every other request; never enable outside tests" });

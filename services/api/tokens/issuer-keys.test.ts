@@ -183,3 +183,14 @@ describe("createIssuerKeys", () => {
     expect(await outcome(getKey, await signer.mint())).toBe("accepted");
   });
 });
+
+describe("readiness", () => {
+  it("is ready once discovery has found the issuer's keys, and not while the issuer cannot be reached", async () => {
+    idp.up = false;
+    const getKey = keys({ retryAfterMs: 0 });
+    await expect(getKey.ready()).rejects.toThrow(/fetch failed/);
+    idp.up = true;
+    await expect(getKey.ready()).resolves.toBeUndefined();
+    expect(idp.count(DISCOVERY_URL)).toBe(2);
+  });
+});

@@ -37,7 +37,10 @@ function jwksUriOf(metadata: unknown, issuer: string): URL {
  * The issuer's signing keys, found through OpenID Connect Discovery on first use rather than at start-up,
  * so the API runs while the IdP is down and starts verifying once it is up.
  */
-export function createIssuerKeys(options: IssuerKeysOptions): KeyResolver {
+/** The issuer's keys, and `ready`, which resolves once they have been found (for the API's readiness). */
+export type IssuerKeys = KeyResolver & { ready(): Promise<void> };
+
+export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   const {
     issuer,
     log,
@@ -91,9 +94,10 @@ export function createIssuerKeys(options: IssuerKeysOptions): KeyResolver {
     jwks.reload().catch((error: unknown) => log.warn("jwks_refresh_failed", { issuer, error }));
   }
 
-  return async (header) => {
+  const resolve: KeyResolver = async (header) => {
     const jwks = await keySet();
     refreshInBackground(jwks);
     return jwks(header);
   };
+  return Object.assign(resolve, { ready: () => keySet().then(() => undefined) });
 }
