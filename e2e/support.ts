@@ -21,19 +21,25 @@ export const BFF_HEADERS = { "x-csrf": "1", origin: E2E.web } as const;
 /** A text no other test run will have written. */
 export const unique = (label: string) => `${label} ${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
-export async function submitLogin(page: Page, user: { username: string; password: string }): Promise<void> {
-  await expect(page).toHaveURL(new RegExp(`^${E2E.idp}/`));
+/** Where a stack answers: the suite's own by default; the interop tests start others (`e2e/interop/stack.ts`). */
+export interface Origins {
+  web: string;
+  idp: string;
+}
+
+export async function submitLogin(page: Page, user: { username: string; password: string }, { idp }: Pick<Origins, "idp"> = E2E): Promise<void> {
+  await expect(page).toHaveURL(new RegExp(`^${idp}/`));
   await page.getByLabel("Username").fill(user.username);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
 /** Signs in from the landing page and waits for the dashboard. */
-export async function signIn(page: Page, user: User): Promise<void> {
-  await page.goto("/");
+export async function signIn(page: Page, user: User, origins: Origins = E2E): Promise<void> {
+  await page.goto(`${origins.web}/`);
   await page.getByRole("link", { name: "Sign in" }).click();
-  await submitLogin(page, user);
-  await expect(page).toHaveURL(`${E2E.web}/dashboard`);
+  await submitLogin(page, user, origins);
+  await expect(page).toHaveURL(`${origins.web}/dashboard`);
   await expect(page.getByRole("heading", { name: `Hello, ${user.name}` })).toBeVisible();
 }
 

@@ -6,8 +6,8 @@
  */
 import { exportJWK, generateKeyPair } from "jose";
 import { expect, test } from "@playwright/test";
-import { USERS } from "../support";
-import { INTEROP, signIn, signOut, startStack, untilExpired, type Client } from "./stack";
+import { signIn, USERS } from "../support";
+import { INTEROP, signOut, startStack, untilExpired, type Client } from "./stack";
 
 test.describe.configure({ mode: "serial" });
 
@@ -26,7 +26,7 @@ for (const [method, client] of clients) {
   test(`${method}: sign-in, silent refresh and revocation at sign-out, each authenticated by ${method}`, async ({ page }) => {
     const stack = await startStack(method, await client());
     try {
-      await signIn(page, USERS.alice);
+      await signIn(page, USERS.alice, INTEROP);
       await untilExpired(page);
       await page.goto(`${INTEROP.web}/dashboard`);
       await expect(page.getByRole("heading", { name: `Hello, ${USERS.alice.name}` })).toBeVisible();

@@ -5,8 +5,8 @@
  * Basic credentials as sent, as an IdP that does not percent-decode them.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { USERS } from "../support";
-import { fetchData, INTEROP, me, signIn, signOut, startStack, untilExpired, type Stack } from "./stack";
+import { signIn, submitLogin, USERS } from "../support";
+import { fetchData, INTEROP, me, signOut, startStack, untilExpired, type Stack } from "./stack";
 
 test.describe.configure({ mode: "serial" });
 
@@ -36,7 +36,7 @@ const sessionCookies = async (page: Page) => (await page.context().cookies(INTER
 const burst = (page: Page) => fetchData(page, 6);
 
 test("credentials compared as sent: sign-in, silent refresh and revocation at sign-out all authenticate", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   await untilExpired(page);
   await page.goto(`${INTEROP.web}/dashboard`);
   await expect(page.getByRole("heading", { name: `Hello, ${USERS.alice.name}` })).toBeVisible();
@@ -50,7 +50,7 @@ test("credentials compared as sent: sign-in, silent refresh and revocation at si
 });
 
 test("a refresh refused with an empty 400: the session ends once, with one call to the IdP, and sign-in brings the user back", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   stack.double.deviate({ refresh: "refuse-empty-400" });
   await untilExpired(page);
   const logBefore = stack.log("web").length;
@@ -71,7 +71,7 @@ test("a refresh refused with an empty 400: the session ends once, with one call 
 });
 
 test("an IdP failing with 503: a page to try again or sign out, one call per interval, and recovery", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   stack.double.deviate({ refresh: "fail-503" });
   await untilExpired(page);
 
@@ -95,7 +95,7 @@ test("an IdP failing with 503: a page to try again or sign out, one call per int
 });
 
 test("an IdP that does not answer: one request waits the timeout, the rest of the interval does not wait, and sign-out still works", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   stack.double.deviate({ refresh: "hang" });
   await untilExpired(page);
 
@@ -116,14 +116,14 @@ test("an IdP that does not answer: one request waits the timeout, the rest of th
 });
 
 test("an IdP that sends the browser back after logout only with a state: the user lands back here", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   stack.double.deviate({ logoutNeedsState: true });
   await signOut(page);
   expect(stack.double.seen.endSessions).toEqual([{ state: "complete", idTokenHint: true, clientId: "interop-bff.v2_*" }]);
 });
 
 test("no ID token on refresh: the session keeps the one from sign-in, and sign-out still hints with it", async ({ page }) => {
-  await signIn(page, USERS.alice);
+  await signIn(page, USERS.alice, INTEROP);
   stack.double.deviate({ noIdTokenOnRefresh: true });
   await untilExpired(page);
   await page.goto(`${INTEROP.web}/dashboard`);
@@ -134,7 +134,7 @@ test("no ID token on refresh: the session keeps the one from sign-in, and sign-o
 });
 
 test("tokens too large for the cookie on refresh: the session ends with a notice that says why, sign-in again says so too, their grants are revoked, and the spent refresh token is never sent again", async ({ page, request }) => {
-  await signIn(page, USERS.bob);
+  await signIn(page, USERS.bob, INTEROP);
   const { sub } = await me(page);
   const copied = await page.context().cookies(INTEROP.web);
   // Groups or roles added at the IdP since sign-in: every token it issues to the user from now on is large.
@@ -173,9 +173,7 @@ test("a sign-in the IdP refuses: the generic error page, and a log line with the
   const logBefore = stack.log("web").length;
   await page.goto(`${INTEROP.web}/`);
   await page.getByRole("link", { name: "Sign in" }).click();
-  await page.getByLabel("Username").fill(USERS.alice.username);
-  await page.getByLabel("Password").fill(USERS.alice.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitLogin(page, USERS.alice, INTEROP);
   await expect(page).toHaveURL(new RegExp(`^${INTEROP.web}/auth/error`));
   await expect(page.getByRole("heading", { name: "Sign-in problem" })).toBeVisible();
   const logged = stack.log("web").slice(logBefore);

@@ -98,18 +98,6 @@ export async function startStack(name: string, client: Client): Promise<Stack> {
   };
 }
 
-/** Signs in with the IdP's login page, from the stack's landing page. */
-export async function signIn(page: Page, user: { username: string; password: string; name: string }): Promise<void> {
-  await page.goto(`${INTEROP.web}/`);
-  await page.getByRole("link", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(new RegExp(`^${INTEROP.idp}/`));
-  await page.getByLabel("Username").fill(user.username);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(`${INTEROP.web}/dashboard`);
-  await expect(page.getByRole("heading", { name: `Hello, ${user.name}` })).toBeVisible();
-}
-
 /** The signed-in user and when their access token expires (epoch milliseconds), asked from the page. */
 export async function me(page: Page): Promise<{ sub: string; accessTokenExpiresAt: number }> {
   const body = await page.evaluate(async () => {

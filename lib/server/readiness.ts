@@ -10,24 +10,31 @@ import { logError } from "@/lib/log";
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
+/** `check`, failing if it has not settled within `timeoutMs`; the timer goes as soon as it settles. */
+const settled = (check: () => Promise<unknown>, timeoutMs: number) =>
+  withDeadline(
+    timeoutMs,
+    (signal) =>
+      new Promise((resolve, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason));
+        check().then(resolve, reject);
+      }),
+  );
+
 /** The names of the checks that failed or did not answer within `timeoutMs`, each check run once, all at once. */
 export async function failedChecks(checks: ReadinessChecks, timeoutMs: number): Promise<string[]> {
-  const outcomes = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        // A check that does not settle in time counts as failed; the deadline's timer goes as soon as it settles.
-        await withDeadline(timeoutMs, (signal) => new Promise((resolve, reject) => {
-          signal.addEventListener("abort", () => reject(signal.reason));
-          check().then(resolve, reject);
-        }));
-        return undefined;
-      } catch (error) {
-        logError("readiness", `not ready: ${name}`, error);
-        return name;
-      }
-    }),
+  const failed = await Promise.all(
+    Object.entries(checks).map(([name, check]) =>
+      settled(check, timeoutMs).then(
+        () => undefined,
+        (error: unknown) => {
+          logError("readiness", `not ready: ${name}`, error);
+          return name;
+        },
+      ),
+    ),
   );
-  return outcomes.filter((name): name is string => name !== undefined);
+  return failed.filter((name): name is string => name !== undefined);
 }
 
 /** 200 `{"status":"ready"}`, or 503 `{"status":"not_ready"}`: nothing an outsider could use. */
