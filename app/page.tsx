@@ -1,10 +1,16 @@
-import { getAdmittedSession } from "@/lib/server/session-reader";
+import { getAdmittedSession, SessionCheckUnavailableError } from "@/lib/server/session-reader";
 import { canGoOn } from "@/lib/refresh/policy";
 import { SignOutButton } from "./sign-out-button";
 
-/** A session that cannot go on (its token expired, nothing to renew it with) is offered sign-in, not a dead end. */
+/**
+ * A session that cannot go on (its token expired, nothing to renew it with) is offered sign-in, not a dead end.
+ * This page is public: while the list of ended sessions cannot be read, it shows what a visitor sees.
+ */
 async function hasUsableSession(): Promise<boolean> {
-  const session = await getAdmittedSession();
+  const session = await getAdmittedSession().catch((error: unknown) => {
+    if (error instanceof SessionCheckUnavailableError) return null;
+    throw error;
+  });
   return session !== null && canGoOn(session, Date.now() / 1000);
 }
 

@@ -1,12 +1,12 @@
 import { redirect } from "next/navigation";
 import { fetchApiIdentity } from "@/lib/api/identity";
-import { getAdmittedSession } from "@/lib/server/session-reader";
+import { getPageSession } from "@/lib/server/session-reader";
 import { SignOutButton } from "../sign-out-button";
 import { Notes } from "./notes";
 import { SessionTiming } from "./session-timing";
 
 export default async function Dashboard() {
-  const session = await getAdmittedSession();
+  const session = await getPageSession("/dashboard");
   // The middleware already sent signed-out visitors to sign-in; this covers a cookie that expired in between.
   if (!session) redirect("/auth/login?returnTo=/dashboard");
   // Rendered on the server with the token the middleware just checked (and refreshed, if it was due).

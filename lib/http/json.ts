@@ -21,6 +21,8 @@ export type ErrorCode =
   | "payload_too_large"
   /** 503: the access token expired and the IdP cannot be reached to renew it. */
   | "idp_unavailable"
+  /** 503: what every instance shares (the list of ended sessions, refresh coordination) cannot be reached; the session is kept. */
+  | "service_unavailable"
   /** 504: the API did not answer in time. */
   | "upstream_timeout"
   /** 502: the API could not be reached, or its answer was cut off. */
@@ -43,3 +45,7 @@ export const unauthenticated = (): Response => jsonError(401, "unauthenticated",
 
 /** `reason` is the refusal's own code (`invalid_grant`, say). */
 export const sessionExpired = (reason: string): Response => json({ error: "session_expired" satisfies ErrorCode, reason }, 401);
+
+/** 503 with `Retry-After`: the session is kept, and the same request will work once the service is back. */
+export const serviceUnavailable = (retryAfterSeconds: number): Response =>
+  jsonError(503, "service_unavailable", "The service is briefly unavailable. Try again in a moment.", { "retry-after": String(retryAfterSeconds) });

@@ -36,6 +36,11 @@ export function contentSecurityPolicy({ nonce, idpOrigin, development, https }: 
   ].join("; ");
 }
 
+/** The nonce the middleware put in this request's policy (Next.js reads it the same way), for a route that writes HTML. */
+export function nonceFrom(headers: Headers): string {
+  return /'nonce-([^']+)'/.exec(headers.get("content-security-policy") ?? "")?.[1] ?? "";
+}
+
 export function newNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes));

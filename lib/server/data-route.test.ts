@@ -1,6 +1,7 @@
 import { NextRequest } from "next/server";
 import { describe, expect, it, vi } from "vitest";
 import { authorizeDataRequest } from "./data-route";
+import { SessionCheckUnavailableError } from "./session-reader";
 import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
 
@@ -54,5 +55,24 @@ describe("authorizeDataRequest", () => {
     expect(answer.status).toBe(401);
     expect(await answer.json()).toMatchObject({ error: "refresh_required" });
     expect(answer.headers.getSetCookie()).toEqual(["__Host-tessera-fresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"]);
+  });
+
+  it("answers 503 JSON with Retry-After, and keeps every cookie, while the list of ended sessions cannot be read", async () => {
+    const cookie = "__Host-tessera-session.0=a; __Host-tessera-fresh=1";
+    const unreadable = async () => {
+      throw new SessionCheckUnavailableError("session_check_unavailable", "Redis is down");
+    };
+    const answer = (await authorizeDataRequest(request({ "x-csrf": "1", cookie }), unreadable)) as Response;
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get("retry-after")).toBe("2");
+    expect(await answer.json()).toMatchObject({ error: "service_unavailable" });
+    expect(answer.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("lets any other failure through", async () => {
+    const broken = async () => {
+      throw new Error("a bug");
+    };
+    await expect(authorizeDataRequest(request(), broken)).rejects.toThrow("a bug");
   });
 });

@@ -6,7 +6,8 @@
  * so what every data request must pass is checked here, in order:
  * 1. the anti-forgery proof: 403 JSON;
  * 2. a session, not on the list of ended sessions: 401 JSON, clearing a session cookie that was sent (it
- *    could not be opened, or it is a copy of one signed out);
+ *    could not be opened, or it is a copy of one signed out); 503 JSON, the cookie kept, while the list cannot be
+ *    read;
  * 3. an access token that has not expired. One that has came with a hint that outlived it (a browser clock set
  *    back, a hand-made cookie): the hint is taken away and the caller told to retry (401 `refresh_required`,
  *    which `bffFetch` does once), and the retry passes through the middleware and its refresh. Nothing here
@@ -16,12 +17,12 @@ import type { NextRequest } from "next/server";
 import { forwardToApi } from "@/lib/api/proxy";
 import { getConfig } from "@/lib/config";
 import { refuseForgery } from "@/lib/http/anti-forgery";
-import { jsonError, unauthenticated } from "@/lib/http/json";
+import { jsonError, serviceUnavailable, unauthenticated } from "@/lib/http/json";
 import { freshness } from "@/lib/refresh/policy";
 import { CLEAR_FRESH_HINT } from "@/lib/session/fresh-hint";
 import { clearSessionCookies } from "@/lib/session/response";
 import type { Session } from "@/lib/session/session";
-import { getAdmittedSession } from "./session-reader";
+import { getAdmittedSession, SESSION_CHECK_RETRY_AFTER_SECONDS, SessionCheckUnavailableError } from "./session-reader";
 
 /** The session a data request may use, or the answer that refuses it. */
 export async function authorizeDataRequest(
@@ -31,7 +32,13 @@ export async function authorizeDataRequest(
 ): Promise<Session | Response> {
   const forged = refuseForgery(request, getConfig().authUrl.origin);
   if (forged) return forged;
-  const session = await readAdmitted();
+  let session: Session | null;
+  try {
+    session = await readAdmitted();
+  } catch (error) {
+    if (error instanceof SessionCheckUnavailableError) return serviceUnavailable(SESSION_CHECK_RETRY_AFTER_SECONDS);
+    throw error;
+  }
   if (!session) return clearSessionCookies(request, unauthenticated());
   if (freshness(session, nowSeconds) === "expired") {
     return jsonError(401, "refresh_required", "Try again.", { "set-cookie": CLEAR_FRESH_HINT });

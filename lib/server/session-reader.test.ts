@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { endedKey, type EndedSessions } from "@/lib/server/ended-sessions/store";
 import { createSqliteEndedSessions, openEndedSessionsFile } from "@/lib/server/ended-sessions/sqlite";
-import { admitSession } from "./session-reader";
+import { admitSession, SessionCheckUnavailableError } from "./session-reader";
 import type { Session } from "@/lib/session/session";
 
 const session: Session = {
@@ -66,17 +66,19 @@ describe("admitSession", () => {
     expect(ended.isEnded).not.toHaveBeenCalled();
   });
 
-  it("fails open, and logs it, when the list cannot be read", async () => {
+  it("fails closed, keeping the session, and logs it, when the list cannot be read", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    expect(await admitSession(session, store(async () => Promise.reject(new Error("Redis is down"))).open)).toBe(session);
+    const admitted = admitSession(session, store(async () => Promise.reject(new Error("Redis is down"))).open);
+    await expect(admitted).rejects.toBeInstanceOf(SessionCheckUnavailableError);
+    await expect(admitted).rejects.toMatchObject({ code: "session_check_unavailable" });
     expect(String(logged.mock.calls[0]?.[0])).toMatch(/could not read the list of ended sessions.*Redis is down/);
   });
 
-  it("fails open when the store cannot even be opened", async () => {
+  it("fails closed when the store cannot even be opened", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const open = () => {
       throw new Error("unable to open database file");
     };
-    expect(await admitSession(session, open)).toBe(session);
+    await expect(admitSession(session, open)).rejects.toBeInstanceOf(SessionCheckUnavailableError);
   });
 });

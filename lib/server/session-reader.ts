@@ -7,6 +7,8 @@
  * `opened-sessions.ts`), so a cookie seen before is not decrypted again.
  */
 import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { CodedError } from "@/lib/errors";
 import { logError } from "@/lib/log";
 import { unsealSession } from "@/lib/session/seal";
 import type { Session } from "@/lib/session/session";
@@ -31,20 +33,42 @@ export async function getAdmittedSession(request?: Request): Promise<Session | n
 }
 
 /**
+ * `getAdmittedSession` for a page that needs the session: while the list of ended sessions cannot be read, the
+ * browser goes to `/unavailable` (503, a way back to `returnTo`) rather than to an error page or to sign-in.
+ */
+export async function getPageSession(returnTo: string): Promise<Session | null> {
+  try {
+    return await getAdmittedSession();
+  } catch (error) {
+    if (error instanceof SessionCheckUnavailableError) redirect(`/unavailable?returnTo=${encodeURIComponent(returnTo)}`);
+    throw error;
+  }
+}
+
+/**
+ * The list of ended sessions could not be read (Redis unreachable or too slow). Nobody is admitted and nobody is
+ * signed out: callers answer 503 with `Retry-After` and leave the session cookie as it is.
+ */
+export class SessionCheckUnavailableError extends CodedError<"session_check_unavailable"> {
+  override readonly name = "SessionCheckUnavailableError";
+}
+
+/** Seconds a client is asked to wait before trying again while the list cannot be read. */
+export const SESSION_CHECK_RETRY_AFTER_SECONDS = 2;
+
+/**
  * `session`, unless it (or its IdP session) is on the list of ended sessions.
  *
- * Fails open: when the list cannot be read, the session is admitted and the failure logged. Failing closed
- * would sign every user out, or take the app down, for as long as the store is unavailable, and it would
- * buy little: the API checks the same `sid` against its own list and refuses when it cannot, and the IdP
- * refuses the revoked refresh token, so a copied cookie still loses access to the API at once and to its
- * user's name and email at the next refresh, a few minutes at most.
+ * Fails closed: when the list cannot be read, no session is admitted, because one ended on another instance
+ * would be among them. Nor is any session ended: the caller answers 503 and keeps the cookie, and the same
+ * session is admitted again as soon as the list answers.
  */
 export async function admitSession(session: Session | null, store: () => EndedSessions): Promise<Session | null> {
   if (!session) return null;
   try {
     return (await store().isEnded(session.startedAt, ...endedKeys(session))) ? null : session;
   } catch (error) {
-    logError("session", "could not read the list of ended sessions; admitting the session", error);
-    return session;
+    logError("session", "could not read the list of ended sessions; answering 503 and keeping the session", error);
+    throw new SessionCheckUnavailableError("session_check_unavailable", "The list of ended sessions cannot be read", { cause: error });
   }
 }

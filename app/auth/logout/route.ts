@@ -14,8 +14,8 @@ import { idpMetadata } from "@/lib/idp/discovery";
 import { endedSessions } from "@/lib/server/ended-sessions";
 import { endedKey } from "@/lib/server/ended-sessions/store";
 import { jsonError, NO_STORE } from "@/lib/http/json";
-import { getAdmittedSession } from "@/lib/server/session-reader";
 import { clearSessionCookies } from "@/lib/session/response";
+import { readSessionCookie } from "@/lib/session/seal";
 import { signOut } from "@/lib/server/sign-out/sign-out";
 import { revokeRefreshToken } from "@/lib/idp/token-revocation";
 
@@ -25,7 +25,8 @@ export async function POST(request: NextRequest): Promise<Response> {
     return jsonError(403, "cross_origin", "Sign-out must come from this site.");
   }
 
-  const session = await getAdmittedSession(request);
+  // Sign-out works while the list of ended sessions cannot be read: it ends the session this cookie holds.
+  const session = await readSessionCookie(request.cookies.getAll());
   const location = await signOut(
     session,
     {

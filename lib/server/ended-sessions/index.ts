@@ -7,8 +7,9 @@
  */
 import path from "node:path";
 import { getConfig } from "@/lib/config";
-import { connectRedis, createRedisEndedSessions } from "./redis";
-import { reopeningSqliteStore } from "./sqlite";
+import { sharedRedis } from "@/lib/server/redis";
+import { createRedisEndedSessions } from "./redis";
+import { createSqliteEndedSessions, openEndedSessionsFile } from "./sqlite";
 import type { EndedSessions } from "./store";
 
 // Next.js bundles this module into each route that uses it, so module state would be per route. The store is
@@ -24,7 +25,8 @@ export function endedSessions(): EndedSessions {
 }
 
 function openStore(): EndedSessions {
-  const { redisUrl, dataDir } = getConfig();
-  if (redisUrl) return createRedisEndedSessions(connectRedis(redisUrl));
-  return reopeningSqliteStore(path.join(dataDir, "web", "ended-sessions.sqlite"));
+  const redis = sharedRedis();
+  if (redis) return createRedisEndedSessions(redis);
+  const { dataDir } = getConfig();
+  return createSqliteEndedSessions(openEndedSessionsFile(path.join(dataDir, "web", "ended-sessions.sqlite")));
 }

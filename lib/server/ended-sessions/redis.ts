@@ -2,9 +2,8 @@
  * The shared list of ended sessions for several web instances: one Redis key per entry, whose value is the
  * latest start of a session it ends, and which Redis expires by itself. Node runtime only.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { EndedSessions, OneTimeMessage } from "./store";
-import { logError, logInfo } from "@/lib/log";
 
 // Its older name, so that instances of the previous version and this one read and write the same entries.
 const KEY_PREFIX = "tessera:web:ended-sid:";
@@ -73,23 +72,4 @@ export function createRedisEndedSessions(redis: Redis, now: () => number = Date.
       return listed.some((value) => value !== null && startedAt <= latestStartEnded(value));
     },
   };
-}
-
-/**
- * A client that fails fast while Redis is unreachable, so a request waits at most about a second for it.
- * Connection errors are logged on each change of state and never thrown at the process (an `error` event
- * without a listener would crash it). The URL may carry a password: it is never logged.
- */
-export function connectRedis(url: URL): Redis {
-  const redis = new Redis(url.href, { connectTimeout: 2_000, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
-  let healthy = true;
-  redis.on("error", (error: unknown) => {
-    if (healthy) logError("ended-sessions", "Redis is unavailable", error);
-    healthy = false;
-  });
-  redis.on("ready", () => {
-    if (!healthy) logInfo("ended-sessions", "Redis is available again");
-    healthy = true;
-  });
-  return redis;
 }

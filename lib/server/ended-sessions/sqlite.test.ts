@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSqliteEndedSessions, openEndedSessionsFile, REOPEN_INTERVAL_MS, reopeningSqliteStore } from "./sqlite";
+import { createSqliteEndedSessions, openEndedSessionsFile } from "./sqlite";
 import { describeEndedSessionsContract } from "@/lib/testing/ended-sessions-contract";
 
 describeEndedSessionsContract("SQLite", () => createSqliteEndedSessions(openEndedSessionsFile(":memory:")));
@@ -128,36 +128,6 @@ describe("the list in memory", () => {
     const store = createSqliteEndedSessions(db);
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON ended_sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     await expect(store.end("s", Math.floor(Date.now() / 1000) + 300)).rejects.toThrow("disk full");
-    expect(await store.isEnded(0, "s")).toBe(false);
-  });
-});
-
-describe("reopeningSqliteStore, while another process holds the file", () => {
-  let dir: string | undefined;
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
-
-  it("fails each call, tries the file again every interval without waiting on it, and opens once it is free", async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "tessera-ended-"));
-    const file = path.join(dir, "web", "ended-sessions.sqlite");
-    const holder = openEndedSessionsFile(file);
-    let now = 1_700_000_000_000;
-    const store = reopeningSqliteStore(file, { busyTimeoutMs: 200, now: () => now });
-    const first = Date.now();
-    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
-    expect(Date.now() - first).toBeGreaterThanOrEqual(150);
-
-    const again = Date.now();
-    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
-    now += REOPEN_INTERVAL_MS;
-    await expect(store.isEnded(0, "s")).rejects.toThrow(/in use by another web process/);
-    expect(Date.now() - again).toBeLessThan(150);
-
-    holder.close();
-    await expect(store.isEnded(0, "s")).rejects.toThrow();
-    now += REOPEN_INTERVAL_MS;
     expect(await store.isEnded(0, "s")).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The embedded list of ended sessions: a SQLite file that survives restarts, answered from memory. It serves
- * one web process, which owns the file while it runs; several instances share the list through REDIS_URL.
+ * one web process, which owns the file while it runs (a second process on the same file refuses to start); several
+ * instances share the list through REDIS_URL.
  * Node runtime only.
  */
 import { mkdirSync } from "node:fs";
@@ -113,35 +114,4 @@ export function createSqliteEndedSessions(db: Database.Database, now: () => numb
 interface Entry {
   until: number;
   startedBy: number;
-}
-
-export const REOPEN_INTERVAL_MS = 10_000;
-
-/**
- * The store on `file`, opened on first use. While another process holds the file, every call fails (its callers
- * report it) and the file is tried again every REOPEN_INTERVAL_MS without waiting on it: only the first attempt
- * waits `busyTimeoutMs`, for a restart.
- */
-export function reopeningSqliteStore(file: string, { busyTimeoutMs = 5000, now = Date.now }: { busyTimeoutMs?: number; now?: () => number } = {}): EndedSessions {
-  let store: EndedSessions | undefined;
-  let failure: unknown;
-  let retryAt: number | undefined;
-  const current = (): EndedSessions => {
-    if (store) return store;
-    if (retryAt === undefined || now() >= retryAt) {
-      try {
-        store = createSqliteEndedSessions(openEndedSessionsFile(file, { busyTimeoutMs: retryAt === undefined ? busyTimeoutMs : 0 }));
-        return store;
-      } catch (error) {
-        failure = error;
-        retryAt = now() + REOPEN_INTERVAL_MS;
-      }
-    }
-    throw failure;
-  };
-  return {
-    end: async (key, until, startedBy) => current().end(key, until, startedBy),
-    endOnce: async (key, until, message, startedBy) => current().endOnce(key, until, message, startedBy),
-    isEnded: async (startedAt, ...keys) => current().isEnded(startedAt, ...keys),
-  };
 }

@@ -1,0 +1,31 @@
+/**
+ * What a web instance checks once, as it starts (called from `instrumentation.ts`), so that a deployment that
+ * cannot work correctly stops at once with one clear line, instead of failing later one request at a time.
+ * Node runtime only.
+ *
+ * 1. The configuration is valid (`getConfig` names the variable that is not).
+ * 2. The list of ended sessions opens: without REDIS_URL, this process takes the embedded SQLite file for
+ *    itself, and a second process on the same file refuses to start (it could never see the first one's
+ *    sign-outs); with REDIS_URL, the client connects in the background and `/readyz` says when it answers.
+ * 3. In production without REDIS_URL, say that this instance must be the only one: a second instance would keep
+ *    its own list of ended sessions and coordinate refreshes only with itself.
+ */
+import { getConfig } from "@/lib/config";
+import { logError, logInfo } from "@/lib/log";
+import { endedSessions } from "./ended-sessions";
+
+export function startInstance({ exit = (code: number) => process.exit(code) }: { exit?: (code: number) => never } = {}): void {
+  try {
+    const { production, redisUrl } = getConfig();
+    endedSessions();
+    if (production && !redisUrl) {
+      logInfo(
+        "start",
+        "REDIS_URL is not set: this instance keeps its list of ended sessions and its refresh coordination to itself, so it must be the only one. Set REDIS_URL to run several.",
+      );
+    }
+  } catch (error) {
+    logError("start", "the web app cannot start", error);
+    exit(1);
+  }
+}
