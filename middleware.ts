@@ -15,14 +15,15 @@
  *    give the browser the freshness hint whenever the token is current.
  * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON), and so do refreshed tokens too
  *    large for the cookie (a page that says why); an unreachable IdP keeps the session, serving with the current
- *    token while it lasts, then 503 (with a way to try again or sign out), until `UNREFRESHABLE_LIMIT`.
+ *    token while it lasts, then 503 (with a way to try again or sign out), until `UNREFRESHABLE_LIMIT`; a refresh
+ *    that cannot be coordinated across instances (Redis down) keeps the session and answers 503 at once.
  * Imports only edge-safe modules (Web APIs, jose, oauth4webapi; never `lib/server/`), which lint enforces.
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { isBenchmarkPassthrough } from "@/lib/benchmark";
 import { getConfig } from "@/lib/config";
 import { refuseForgery } from "@/lib/http/anti-forgery";
-import { jsonError, NO_STORE, sessionExpired, unauthenticated } from "@/lib/http/json";
+import { jsonError, NO_STORE, serviceUnavailable, sessionExpired, unauthenticated } from "@/lib/http/json";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
@@ -81,6 +82,10 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
       logInfo("refresh", `session ended: ${result.error.message}`);
       return clearSessionCookies(request, wantsJson ? sessionExpired(result.error.code) : redirectToSignIn(request));
     case "unavailable":
+      if (result.error.code === "coordination_unavailable") {
+        logError("refresh", "a refresh is due and cannot be coordinated across instances; keeping the session", result.error);
+        return wantsJson ? serviceUnavailable(RETRY_AFTER_SECONDS) : unavailablePage(nonce, RETRY_AFTER_SECONDS, { why: "service" });
+      }
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson
         ? jsonError(503, "idp_unavailable", "Cannot reach the sign-in service. Try again in a moment.", { "retry-after": String(RETRY_AFTER_SECONDS) })
@@ -126,7 +131,7 @@ function redirectToSignIn(request: NextRequest): NextResponse {
 }
 
 // Next.js reads this statically: literals only. Pages: everything but static files, the load balancers' health
-// checks (JSON, no session), and the benchmark's two middleware-free baselines (off unless BENCHMARK_ROUTES=1);
+// checks (JSON, no session), the refresh coordination route (which the middleware itself calls, on loopback), and the benchmark's two middleware-free baselines (off unless BENCHMARK_ROUTES=1);
 // page prefetches are not the user's request, and they neither need a nonce nor should they spend a refresh.
 // Data routes: whenever the freshness hint (`__Host-tessera-fresh`, see COOKIE_NAMES) is missing, prefetch headers
 // or not; the route handlers make the anti-forgery and session checks on every request either way. The hint is looked for in the `Cookie` header as
@@ -135,7 +140,7 @@ function redirectToSignIn(request: NextRequest): NextResponse {
 export const config = {
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico|api/|healthz$|readyz$|bench/notes|bench/dashboard).*)",
+      source: "/((?!_next/static|_next/image|favicon.ico|api/|internal/|healthz$|readyz$|bench/notes|bench/dashboard).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },

@@ -317,3 +317,19 @@ describe("loadConfig BENCHMARK_ROUTES", () => {
     expect(loadConfig({ ...PRODUCTION, AUTH_URL: "http://localhost:3200", BENCHMARK_ROUTES: "1" }).benchmarkRoutes).toBe(true);
   });
 });
+
+describe("loadConfig INTERNAL_URL", () => {
+  it("is this instance's own port on loopback by default", () => {
+    expect(loadConfig({}).internalUrl.href).toBe("http://127.0.0.1:3000/");
+    expect(loadConfig({ PORT: "3101" }).internalUrl.href).toBe("http://127.0.0.1:3101/");
+    expect(loadConfig({ INTERNAL_URL: "http://[::1]:3200" }).internalUrl.href).toBe("http://[::1]:3200/");
+  });
+
+  it.each(["https://127.0.0.1:3000", "http://10.0.0.5:3000", "http://127.0.0.1:3000/internal", "not a url"])("refuses %j", (internalUrl) => {
+    expect(failingVariable(() => loadConfig({ INTERNAL_URL: internalUrl }))).toBe("INTERNAL_URL");
+  });
+
+  it("refuses a PORT that is not a port", () => {
+    expect(failingVariable(() => loadConfig({ PORT: "http" }))).toBe("PORT");
+  });
+});

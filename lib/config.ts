@@ -12,7 +12,7 @@ import { DEFAULT_REFRESH_SKEW } from "@/lib/refresh/policy";
 export interface Config {
   production: boolean;
   /** Cookie encryption secrets, newest first. The first seals; all of them open. */
-  authSecrets: string[];
+  authSecrets: [string, ...string[]];
   authUrl: URL;
   issuer: string;
   clientId: string;
@@ -28,6 +28,11 @@ export interface Config {
   apiUrl: URL;
   apiAudience: string;
   redisUrl: URL | undefined;
+  /**
+   * This instance's own address on loopback, where the middleware reaches the Node-runtime refresh coordination
+   * (`INTERNAL_URL`, by default `http://127.0.0.1:$PORT`). Used only with `redisUrl`.
+   */
+  internalUrl: URL;
   /** Folder for local data (the embedded store of ended sessions lives under `web/`). */
   dataDir: string;
   /** Absolute session lifetime in seconds, counted from sign-in. */
@@ -114,6 +119,7 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     apiUrl: readUrl("API_URL", read("API_URL", "http://localhost:4001"), production),
     apiAudience,
     redisUrl: env.REDIS_URL?.trim() ? readRedisUrl(env.REDIS_URL.trim(), production) : undefined,
+    internalUrl: readInternalUrl(env),
     dataDir: env.DATA_DIR?.trim() || ".data",
     sessionMaxAge: readSeconds(env, "SESSION_MAX_AGE", 8 * 60 * 60),
     refreshSkew: readSeconds(env, "REFRESH_SKEW", DEFAULT_REFRESH_SKEW),
@@ -140,7 +146,7 @@ function readBenchmarkRoutes(raw: string | undefined, authUrl: URL, production: 
   return true;
 }
 
-function readSecrets(raw: string | undefined, production: boolean, warn: (message: string) => void): string[] {
+function readSecrets(raw: string | undefined, production: boolean, warn: (message: string) => void): [string, ...string[]] {
   const secrets = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (secrets.length === 0) {
     if (production) throw new ConfigError("AUTH_SECRET", "is required in production");
@@ -155,7 +161,7 @@ function readSecrets(raw: string | undefined, production: boolean, warn: (messag
       throw new ConfigError("AUTH_SECRET", "is the development-only secret");
     }
   }
-  return secrets;
+  return secrets as [string, ...string[]];
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -190,6 +196,17 @@ function readRedisUrl(value: string, production: boolean): URL {
   }
   if (production && url.protocol === "redis:" && !LOOPBACK_HOSTS.has(url.hostname)) {
     throw new ConfigError("REDIS_URL", "must use rediss:// (TLS) outside localhost");
+  }
+  return url;
+}
+
+/** Tokens cross this hop: it must stay on this machine. */
+function readInternalUrl(env: Env): URL {
+  const port = env.PORT?.trim() || "3000";
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new ConfigError("PORT", "must be a TCP port number");
+  const url = readUrl("INTERNAL_URL", env.INTERNAL_URL?.trim() || `http://127.0.0.1:${port}`, false);
+  if (url.protocol !== "http:" || !LOOPBACK_HOSTS.has(url.hostname) || url.pathname !== "/" || url.search) {
+    throw new ConfigError("INTERNAL_URL", "must be an http:// origin on loopback (127.0.0.1, [::1] or localhost): this instance's own address");
   }
   return url;
 }

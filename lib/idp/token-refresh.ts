@@ -18,7 +18,30 @@ import { withRefreshedTokens, type Session } from "@/lib/session/session";
 import { clientAuthentication, type ClientOptions } from "./client-auth";
 import { describeAnswer, errorStatus, idpRequestOptions, isNetworkError, isTransientStatus } from "./http";
 
-export type RefreshErrorCode = "idp_unreachable" | "invalid_grant" | "refresh_refused" | "invalid_response" | "subject_mismatch";
+export type RefreshErrorCode =
+  | "idp_unreachable"
+  | "invalid_grant"
+  | "refresh_refused"
+  | "invalid_response"
+  | "subject_mismatch"
+  // Set by refresh coordination across instances (`lib/refresh/coordination-link.ts`), never by the IdP's answer:
+  /** Redis, or this instance's coordination route, did not answer in time: transient, the session is kept. */
+  | "coordination_unavailable"
+  /** Another instance already rotated this refresh token, and its successor is no longer known: the session is over. */
+  | "refresh_token_spent"
+  /** The session was signed out, on any instance, while it was being refreshed: the session is over. */
+  | "session_ended";
+
+export const REFRESH_ERROR_CODES: readonly RefreshErrorCode[] = [
+  "idp_unreachable",
+  "invalid_grant",
+  "refresh_refused",
+  "invalid_response",
+  "subject_mismatch",
+  "coordination_unavailable",
+  "refresh_token_spent",
+  "session_ended",
+];
 
 export class RefreshError extends CodedError<RefreshErrorCode> {
   override readonly name = "RefreshError";

@@ -119,7 +119,7 @@ describe("discardRefreshToken", () => {
 
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     await expect(discardRefreshToken(REFRESH_TOKEN, options(endpoint(() => Promise.reject(new TypeError("fetch failed"))).fetch))).resolves.toBeUndefined();
-    expect(String(error.mock.calls[0]?.[0])).toMatch(/could not revoke the refresh token of a session too large to keep.*idp_unreachable/);
+    expect(String(error.mock.calls[0]?.[0])).toMatch(/could not revoke a refresh token the app will not keep.*idp_unreachable/);
     expect(String(error.mock.calls[0]?.[0])).not.toContain(REFRESH_TOKEN);
     error.mockRestore();
   });

@@ -53,14 +53,14 @@ export async function revokeRefreshToken(refreshToken: string, options: ClientOp
 }
 
 /**
- * Revokes a refresh token the app cannot keep (the tokens it came with do not fit the session cookie), so that no
- * grant is left alive that nobody holds. Best effort: a failure is logged, and the grant then lapses at the IdP.
+ * Revokes a refresh token the app cannot keep (the tokens it came with do not fit the session cookie, or its
+ * session was signed out while it was refreshed), so that no grant is left alive that nobody holds. Best effort: a failure is logged, and the grant then lapses at the IdP.
  */
 export async function discardRefreshToken(refreshToken: string | undefined, options: ClientOptions): Promise<void> {
   if (!refreshToken) return;
   try {
     await revokeRefreshToken(refreshToken, options);
   } catch (error) {
-    logError("session", "could not revoke the refresh token of a session too large to keep", error);
+    logError("session", "could not revoke a refresh token the app will not keep", error);
   }
 }

@@ -221,6 +221,31 @@ describe("keepFresh: failures", () => {
     expect(result).toEqual({ kind: "unavailable", error });
   });
 
+  it("is unavailable, even while the token is still valid, when the refresh cannot be coordinated across instances", async () => {
+    const error = new RefreshError("coordination_unavailable", "Redis did not answer");
+    const { keepFresh, now } = setup(() => Promise.reject(error));
+    expect(await keepFresh(sessionAt(now(), 250))).toEqual({ kind: "unavailable", error });
+    expect(await keepFresh(sessionAt(now(), 300))).toEqual({ kind: "unavailable", error });
+  });
+
+  it("never ends a session for want of coordination, however long Redis is away", async () => {
+    const error = new RefreshError("coordination_unavailable", "Redis did not answer");
+    const { keepFresh, clock, now } = setup(() => Promise.reject(error));
+    const session = sessionAt(now(), 300);
+    for (let minute = 0; minute <= UNREFRESHABLE_LIMIT / 60 + 1; minute += 1) {
+      expect((await keepFresh(session)).kind).toBe("unavailable");
+      clock.advanceSeconds(60);
+    }
+  });
+
+  it("ends the session when another instance already spent its refresh token, or it was signed out meanwhile", async () => {
+    for (const code of ["refresh_token_spent", "session_ended"] as const) {
+      const error = new RefreshError(code, "over");
+      const { keepFresh, now } = setup(() => Promise.reject(error));
+      expect(await keepFresh(sessionAt(now(), 250))).toEqual({ kind: "ended", error });
+    }
+  });
+
   it("wraps an error that is not a RefreshError as invalid_response, which ends the session", async () => {
     const cause = new Error("unexpected");
     const { keepFresh, now } = setup(() => Promise.reject(cause));

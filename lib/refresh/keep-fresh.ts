@@ -7,8 +7,8 @@
  * whole grant). A session that a grace entry has already replaced is followed to its newest
  * successor, so a stale cookie is brought forward rather than written back.
  *
- * `keepSessionFresh` is the app's one refresher: `createKeepFresh` wired to the configured IdP, with a
- * process-wide single-flight. Under `next start` the edge middleware keeps module state between requests, so
+ * `keepSessionFresh` is the app's one refresher: `createKeepFresh` wired to the configured IdP (through the
+ * coordination across instances, with `REDIS_URL`), with a process-wide single-flight as its first layer. Under `next start` the edge middleware keeps module state between requests, so
  * every request of this instance shares the in-flight map and the grace cache. Edge-safe.
  */
 import { base64url } from "jose";
@@ -16,7 +16,8 @@ import { configuredClient } from "@/lib/idp/client-auth";
 import { RefreshError, refreshSession } from "@/lib/idp/token-refresh";
 import { getConfig } from "@/lib/config";
 import type { Session } from "@/lib/session/session";
-import { freshness, unrefreshableTooLong } from "./policy";
+import { coordinatedRefresh, coordinationDeadlines } from "./coordination-link";
+import { freshness, GRACE_MS, unrefreshableTooLong } from "./policy";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
 
 export type KeepFreshResult =
@@ -28,7 +29,10 @@ export type KeepFreshResult =
   | { kind: "degraded"; session: Session; changed: boolean; error: RefreshError }
   /** The IdP refused the refresh (or has not answered it for `UNREFRESHABLE_LIMIT`): the session is over. */
   | { kind: "ended"; error: RefreshError }
-  /** The access token has expired and the IdP cannot be reached: keep the cookie, answer 503. */
+  /**
+   * Keep the cookie and answer 503: the access token has expired and the IdP cannot be reached
+   * (`idp_unreachable`), or a due refresh cannot be coordinated across instances (`coordination_unavailable`).
+   */
   | { kind: "unavailable"; error: RefreshError };
 
 export interface KeepFreshOptions {
@@ -74,6 +78,9 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
         unreachableSince.delete(key);
       } catch (cause) {
         const error = cause instanceof RefreshError ? cause : new RefreshError("invalid_response", "The refresh failed", { cause });
+        // Without Redis nobody may refresh: not even on a token still valid, which another instance may be
+        // refreshing now. Nothing is counted against the session: the IdP was not asked.
+        if (error.code === "coordination_unavailable") return { kind: "unavailable", error };
         // Only an IdP that did not answer, or said "not now", leaves the grant alive; any other refusal ends it.
         if (error.code !== "idp_unreachable") {
           unreachableSince.delete(key);
@@ -97,8 +104,6 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
   };
 }
 
-/** Long enough for every request that left the browser with the old cookie to arrive. */
-const GRACE_MS = 60_000;
 /** While the IdP cannot be reached, one attempt per session this often; the unavailable page says when to retry. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -109,14 +114,24 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 export function refreshFailureMemory(error: unknown): number {
   if (!(error instanceof RefreshError)) return 0;
-  return error.code === "idp_unreachable" ? RETRY_AFTER_SECONDS * 1000 : GRACE_MS;
+  return error.code === "idp_unreachable" || error.code === "coordination_unavailable" ? RETRY_AFTER_SECONDS * 1000 : GRACE_MS;
 }
 
 let keepFresh: ((session: Session) => Promise<KeepFreshResult>) | undefined;
 
+/**
+ * One instance refreshes at the IdP itself; with `REDIS_URL`, every instance hands its refreshes to the
+ * coordination that makes them one across instances (see `coordination-link.ts`).
+ */
+function configuredRefresh(): (session: Session) => Promise<Session> {
+  const { redisUrl, internalUrl, authSecrets, idpTimeoutMs, refreshSkew } = getConfig();
+  if (redisUrl) return coordinatedRefresh({ internalUrl, authSecret: authSecrets[0], timeoutMs: coordinationDeadlines(idpTimeoutMs).requestMs });
+  return (current) => refreshSession(current, { ...configuredClient(), refreshSkew });
+}
+
 export function keepSessionFresh(session: Session): Promise<KeepFreshResult> {
   keepFresh ??= createKeepFresh({
-    refresh: (current) => refreshSession(current, { ...configuredClient(), refreshSkew: getConfig().refreshSkew }),
+    refresh: configuredRefresh(),
     flights: createSingleFlight<Session>({ graceMs: GRACE_MS, rememberFailure: refreshFailureMemory }),
     nowSeconds: () => Date.now() / 1000,
   });

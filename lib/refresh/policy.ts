@@ -40,3 +40,10 @@ export function unrefreshableTooLong(since: number, nowSeconds: number): boolean
 export function canGoOn(session: { accessTokenExpiresAt: number; refreshToken?: string }, nowSeconds: number): boolean {
   return nowSeconds < session.accessTokenExpiresAt || session.refreshToken !== undefined;
 }
+
+/**
+ * How long a refresh's result is kept for the requests that still carry the cookie it replaced (in each
+ * instance's memory, and in Redis for every instance): long enough for every request that left the browser with
+ * the old cookie to arrive.
+ */
+export const GRACE_MS = 60_000;
