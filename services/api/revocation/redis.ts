@@ -67,12 +67,22 @@ export function createRedisRevocationStore(redis: Redis, now: () => number = Dat
   };
 }
 
+/** The longest a request waits for one Redis command. */
+export const COMMAND_TIMEOUT_MS = 500;
+
 /**
- * A client that fails fast while Redis is unreachable, so requests get a prompt 503 rather than hanging.
- * The URL may carry a password: it is never logged.
+ * A client that fails fast while Redis is unreachable, so requests get a prompt 503 rather than hanging: no
+ * offline queue (a command sent while disconnected fails at once), a deadline on every command, and reconnection
+ * at least every second, so the API recovers by itself. The URL may carry a password: it is never logged.
  */
 export function connectRedis(url: string, log: Logger): Redis {
-  const redis = new Redis(url, { connectTimeout: 2_000, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, {
+    connectTimeout: 1_000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
   let healthy = true;
   // ioredis reports every failed reconnection; the log records only the changes of state.
   redis.on("error", (error: unknown) => {
