@@ -29,7 +29,7 @@ import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
 import { configuredClient } from "@/lib/idp/client-auth";
 import { discardRefreshToken } from "@/lib/idp/token-revocation";
-import { keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
+import { COORDINATION_RETRY_AFTER_SECONDS, keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
 import { readSessionCookie, SESSION_TOO_LARGE_PAGE, SessionTooLargeError } from "@/lib/session/seal";
@@ -84,7 +84,8 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     case "unavailable":
       if (result.error.code === "coordination_unavailable") {
         logError("refresh", "a refresh is due and cannot be coordinated across instances; keeping the session", result.error);
-        return wantsJson ? serviceUnavailable(RETRY_AFTER_SECONDS) : unavailablePage(nonce, RETRY_AFTER_SECONDS, { why: "service" });
+        const retryAfter = COORDINATION_RETRY_AFTER_SECONDS;
+        return wantsJson ? serviceUnavailable(retryAfter) : unavailablePage(nonce, retryAfter, { why: "service" });
       }
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson

@@ -72,13 +72,16 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "main", testIgnore: [/isolated\//, /interop\//, /log-scan\.spec\.ts/] },
+    { name: "main", testIgnore: [/isolated\//, /interop\//, /cluster\//, /log-scan\.spec\.ts/] },
     // Tests that count the IdP's token requests per user, revoke grants or take the IdP offline: one at a
     // time, after everything else, so no other test's traffic blurs what they measure.
     { name: "isolated", testMatch: /isolated\/.*\.spec\.ts/, dependencies: ["main"], workers: 1 },
     // IdPs other than the suite's own: each spec starts a stack of its own (e2e/interop/stack.ts) on ports of its
     // own, one at a time, after the rest so that its processes do not slow anyone's timing down.
     { name: "interop", testMatch: /interop\/.*\.spec\.ts/, dependencies: ["isolated"], workers: 1 },
+    // Several web instances behind nginx, sharing Redis (e2e/cluster/stack.ts): a cluster of their own, after the
+    // interop stacks, for the same reason.
+    { name: "cluster", testMatch: /cluster\/.*\.spec\.ts/, dependencies: ["interop"], workers: 1 },
     // Last: what the servers logged during every other test.
     { name: "log-scan", testMatch: /log-scan\.spec\.ts/, dependencies: ["isolated"] },
   ],

@@ -3,7 +3,7 @@
  * log files, ready when their URL answers, stopped with the whole group. Memory is read from `/proc` (Linux).
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 
@@ -12,17 +12,24 @@ export interface Service {
   /** The process group leader we spawned. */
   pid: number;
   logFile: string;
+  /** SIGTERM to the whole group, SIGKILL after 5 s. */
   stop(): Promise<void>;
+  /** SIGKILL to the whole group at once, as a crash would end it. */
+  kill(): Promise<void>;
 }
 
 export interface ServiceSpec {
   name: string;
+  /** The program to run: by default this Node.js, with `args` its arguments. */
+  command?: string;
   args: string[];
   env: Record<string, string>;
-  /** Answers below 500 here mean ready. */
-  readyUrl: string;
+  /** Answers below 500 here mean ready; or a check of its own, for a service that does not speak HTTP. */
+  ready: string | (() => Promise<boolean>);
   logFile: string;
   timeoutMs?: number;
+  /** Print the output too, each line labelled with the service's name (it always goes to `logFile`). */
+  echo?: boolean;
 }
 
 const running = new Set<Service>();
@@ -65,10 +72,24 @@ export async function runToCompletion(name: string, args: string[], env: Record<
   if (code !== 0) throw new Error(`${name} failed (exit ${code}); see ${logFile}:\n${logTail(logFile)}`);
 }
 
-export async function startService({ name, args, env, readyUrl, logFile, timeoutMs = 60_000 }: ServiceSpec): Promise<Service> {
+export async function startService({ name, command = process.execPath, args, env, ready, logFile, timeoutMs = 60_000, echo = false }: ServiceSpec): Promise<Service> {
   const log = openSync(logFile, "w");
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", log, log], detached: true });
-  closeSync(log);
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", echo ? "pipe" : log, echo ? "pipe" : log], detached: true });
+  if (echo) {
+    const label = `[${name}] `;
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = "";
+      stream?.on("data", (chunk: Buffer) => {
+        writeSync(log, chunk);
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) process.stdout.write(`${label}${line}\n`);
+      });
+    }
+    child.once("exit", () => closeSync(log));
+  } else {
+    closeSync(log);
+  }
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   const pid = child.pid;
   let exited = false;
@@ -91,24 +112,36 @@ export async function startService({ name, args, env, readyUrl, logFile, timeout
       await exit;
       clearTimeout(timer);
     },
+    async kill() {
+      running.delete(service);
+      if (exited) return;
+      killGroup(pid, "SIGKILL");
+      await exit;
+    },
   };
   running.add(service);
 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`${name} exited during start-up; see ${logFile}:\n${logTail(logFile)}`);
-    try {
-      const response = await fetch(readyUrl, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      if (response.status < 500) return service;
-    } catch {
-      // Not listening yet.
-    }
+    if (await isReady(ready)) return service;
     if (Date.now() > deadline) {
       await service.stop();
-      throw new Error(`${name} was not ready at ${readyUrl} within ${timeoutMs / 1000} s; see ${logFile}:\n${logTail(logFile)}`);
+      throw new Error(`${name} was not ready${typeof ready === "string" ? ` at ${ready}` : ""} within ${timeoutMs / 1000} s; see ${logFile}:\n${logTail(logFile)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function isReady(ready: ServiceSpec["ready"]): Promise<boolean> {
+  try {
+    if (typeof ready !== "string") return await ready();
+    const response = await fetch(ready, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.status < 500;
+  } catch {
+    // Not listening yet.
+    return false;
   }
 }
 
@@ -181,11 +214,11 @@ export async function startTessera({ env, ready, logFile }: TesseraProcesses): P
   try {
     services.push(
       ...(await Promise.all([
-        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, readyUrl: ready.idp, logFile: logFile("idp") }),
-        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, readyUrl: ready.api, logFile: logFile("api") }),
+        startService({ name: "idp", args: ["--import", "tsx", "services/idp/server.ts"], env, ready: ready.idp, logFile: logFile("idp") }),
+        startService({ name: "api", args: ["--import", "tsx", "services/api/server.ts"], env, ready: ready.api, logFile: logFile("api") }),
       ])),
     );
-    services.push(await startService({ name: "web", args: [nextBin, "start"], env, readyUrl: ready.web, logFile: logFile("web") }));
+    services.push(await startService({ name: "web", args: [nextBin, "start"], env, ready: ready.web, logFile: logFile("web") }));
     return services;
   } catch (error) {
     await Promise.all(services.map((service) => service.stop()));

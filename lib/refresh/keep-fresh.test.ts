@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createKeepFresh, refreshFailureMemory, RETRY_AFTER_SECONDS, type KeepFreshResult } from "./keep-fresh";
+import { COORDINATION_RETRY_AFTER_SECONDS, createKeepFresh, refreshFailureMemory, RETRY_AFTER_SECONDS, type KeepFreshResult } from "./keep-fresh";
 import { refreshTime, UNREFRESHABLE_LIMIT } from "./policy";
 import type { Session } from "@/lib/session/session";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
@@ -422,5 +422,17 @@ describe("keepFresh: a refreshed ID token for another user", () => {
     });
     const result = expectKind(await keepFresh(sessionAt(now(), 250)), "ended");
     expect(result.error.code).toBe("subject_mismatch");
+  });
+});
+
+describe("refreshFailureMemory", () => {
+  it("asks an unreachable IdP again after the retry interval, Redis sooner, and never resends a refused token within the grace period", () => {
+    expect(refreshFailureMemory(new RefreshError("idp_unreachable", "down"))).toBe(RETRY_AFTER_SECONDS * 1000);
+    expect(refreshFailureMemory(new RefreshError("coordination_unavailable", "Redis down"))).toBe(COORDINATION_RETRY_AFTER_SECONDS * 1000);
+    expect(COORDINATION_RETRY_AFTER_SECONDS).toBeLessThan(RETRY_AFTER_SECONDS);
+    for (const code of ["invalid_grant", "refresh_token_spent", "session_ended"] as const) {
+      expect(refreshFailureMemory(new RefreshError(code, "over"))).toBe(GRACE_MS);
+    }
+    expect(refreshFailureMemory(new Error("not a refresh error"))).toBe(0);
   });
 });
