@@ -12,8 +12,15 @@ import { bffHeaders, PORTS, raceAtExpiry, startTestCluster, stats, stopTestClust
 
 test.describe.configure({ mode: "serial" });
 
+// Each test's browsers are closed after it: a dashboard left open keeps refreshing, and the IdP's counters are per user.
+const opened: BrowserContext[] = [];
+test.afterEach(async () => {
+  await Promise.all(opened.splice(0).map((context) => context.close()));
+});
+
 async function signedIn(browser: Browser, cluster: Cluster, user: User = USERS.alice): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
+  opened.push(context);
   const page = await context.newPage();
   await signIn(page, user, { web: cluster.url, idp: cluster.idpUrl });
   return { context, page };
@@ -22,6 +29,7 @@ async function signedIn(browser: Browser, cluster: Cluster, user: User = USERS.a
 /** Another browser holding a copy of `context`'s cookies, as a thief would. */
 async function copyOf(browser: Browser, context: BrowserContext): Promise<BrowserContext> {
   const copy = await browser.newContext();
+  opened.push(copy);
   await copy.addCookies(await context.cookies());
   return copy;
 }
