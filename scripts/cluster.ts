@@ -5,7 +5,7 @@
  * `deploy/nginx.conf` filled in. Every service starts in its own process group, on loopback, with its output in
  * `<dataDir>/logs/`; nginx runs unprivileged from `<dataDir>/nginx/`, in the foreground.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect } from "node:net";
 import path from "node:path";
@@ -19,6 +19,8 @@ export interface ClusterPorts {
   idp: number;
   api: number;
   redis: number;
+  /** A second nginx, from the same file, in front of the first web instance alone: one instance's throughput behind the same proxy, beside the cluster's (the benchmark). */
+  soloLb?: number;
 }
 
 export interface ClusterOptions {
@@ -30,11 +32,15 @@ export interface ClusterOptions {
   redis?: boolean;
   /** Print every service's output, labelled, as well as logging it. */
   echo?: boolean;
+  /** Where the services' output goes; `<dataDir>/logs` by default. */
+  logs?: string;
 }
 
 export interface Cluster {
   /** `http://localhost:<lb>`: the address users and `AUTH_URL` use. */
   url: string;
+  /** The nginx in front of the first instance alone, when `ports.soloLb` is given. */
+  soloUrl: string | undefined;
   instanceUrls: string[];
   idpUrl: string;
   apiUrl: string;
@@ -51,6 +57,20 @@ export interface Cluster {
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+
+/** What a cluster needs beyond Node.js, with how to install it. */
+export const CLUSTER_COMMANDS: Record<string, string> = {
+  "redis-server": "sudo apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS)",
+  nginx: "sudo apt-get install nginx-light (Debian/Ubuntu) or brew install nginx (macOS)",
+};
+
+/** The commands a cluster needs that are not on PATH, each with its install hint. */
+export function missingClusterCommands(): string[] {
+  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => dir !== "");
+  return Object.entries(CLUSTER_COMMANDS)
+    .filter(([command]) => !dirs.some((dir) => existsSync(path.join(dir, command))))
+    .map(([command, hint]) => `${command} (install: ${hint})`);
+}
 const NGINX_TEMPLATE = path.join(ROOT, "deploy", "nginx.conf");
 
 /** `deploy/nginx.conf` with its placeholders filled in. */
@@ -82,13 +102,11 @@ function redisAnswers(port: number): Promise<boolean> {
   });
 }
 
-export async function startCluster({ ports, dataDir, env, redis = true, echo = false }: ClusterOptions): Promise<Cluster> {
-  const logs = path.join(dataDir, "logs");
-  const runDir = path.resolve(dataDir, "nginx");
+export async function startCluster({ ports, dataDir, env, redis = true, echo = false, logs = path.join(dataDir, "logs") }: ClusterOptions): Promise<Cluster> {
   mkdirSync(logs, { recursive: true });
-  mkdirSync(runDir, { recursive: true });
   const logFile = (name: string) => path.join(logs, `${name}.log`);
   const url = `http://localhost:${ports.lb}`;
+  const soloUrl = ports.soloLb === undefined ? undefined : `http://localhost:${ports.soloLb}`;
   const idpUrl = `http://localhost:${ports.idp}`;
   const apiUrl = `http://localhost:${ports.api}`;
   const redisUrl = redis ? `redis://127.0.0.1:${ports.redis}` : undefined;
@@ -131,6 +149,15 @@ export async function startCluster({ ports, dataDir, env, redis = true, echo = f
   const startInstance = (index: number) =>
     start(instanceName(index), { args: [nextBin, "start"], env: instanceEnv(index), ready: `http://localhost:${ports.web[index]}/healthz` });
 
+  // Each nginx has a folder of its own: the file puts its pid and temporary files there.
+  const startNginx = async (name: string, listen: number, upstreams: number[]) => {
+    const runDir = path.resolve(dataDir, name);
+    mkdirSync(runDir, { recursive: true });
+    const config = path.join(runDir, "nginx.conf");
+    writeFileSync(config, nginxConfig(readFileSync(NGINX_TEMPLATE, "utf8"), { listen, upstreams, runDir }));
+    await start(name, { command: "nginx", args: ["-p", runDir, "-c", config, "-e", path.join(runDir, "error.log"), "-g", "daemon off;"], env: {}, ready: `http://localhost:${listen}/healthz` });
+  };
+
   const stop = async () => {
     await Promise.all([...services.keys()].map((name) => stopService(name)));
   };
@@ -141,9 +168,8 @@ export async function startCluster({ ports, dataDir, env, redis = true, echo = f
       start("api", { args: ["--import", "tsx", "services/api/server.ts"], env: shared, ready: `${apiUrl}/healthz` }),
     ]);
     await Promise.all(ports.web.map((_, index) => startInstance(index)));
-    const config = path.join(runDir, "nginx.conf");
-    writeFileSync(config, nginxConfig(readFileSync(NGINX_TEMPLATE, "utf8"), { listen: ports.lb, upstreams: ports.web, runDir }));
-    await start("nginx", { command: "nginx", args: ["-p", runDir, "-c", config, "-e", path.join(runDir, "error.log"), "-g", "daemon off;"], env: {}, ready: `${url}/healthz` });
+    await startNginx("nginx", ports.lb, ports.web);
+    if (ports.soloLb !== undefined) await startNginx("nginx-solo", ports.soloLb, ports.web.slice(0, 1));
   } catch (error) {
     await stop();
     throw error;
@@ -151,6 +177,7 @@ export async function startCluster({ ports, dataDir, env, redis = true, echo = f
 
   return {
     url,
+    soloUrl,
     instanceUrls: ports.web.map((port) => `http://localhost:${port}`),
     idpUrl,
     apiUrl,

@@ -11,22 +11,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { startCluster, type ClusterPorts } from "./cluster";
+import { missingClusterCommands, startCluster, type ClusterPorts } from "./cluster";
 import { assertPortFree, runToCompletion } from "./processes";
 
 const DATA_DIR = ".data/cluster";
 const PORTS: ClusterPorts = { lb: 3000, web: [3001, 3002], idp: 4000, api: 4001, redis: 6380 };
-const HINTS: Record<string, string> = {
-  "redis-server": "sudo apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS)",
-  nginx: "sudo apt-get install nginx-light (Debian/Ubuntu) or brew install nginx (macOS)",
-};
 
 function say(message: string): void {
   console.log(`[cluster] ${message}`);
-}
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && existsSync(path.join(dir, command)));
 }
 
 function secrets(): Record<string, string> {
@@ -39,8 +31,8 @@ function secrets(): Record<string, string> {
 }
 
 async function main(): Promise<void> {
-  const missing = ["redis-server", "nginx"].filter((command) => !onPath(command));
-  if (missing.length > 0) throw new Error(`not found on PATH: ${missing.map((command) => `${command} (install: ${HINTS[command]})`).join("; ")}`);
+  const missing = missingClusterCommands();
+  if (missing.length > 0) throw new Error(`not found on PATH: ${missing.join("; ")}`);
   for (const port of [PORTS.lb, ...PORTS.web, PORTS.idp, PORTS.api, PORTS.redis]) await assertPortFree(port);
   mkdirSync(path.join(DATA_DIR, "logs"), { recursive: true });
   // The dev IdP registers its client from these same variables.

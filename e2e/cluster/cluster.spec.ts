@@ -6,11 +6,16 @@
 import { createRequire } from "node:module";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { startService } from "../../scripts/processes";
-import type { Cluster } from "../../scripts/cluster";
+import { missingClusterCommands, type Cluster } from "../../scripts/cluster";
 import { SESSION_COOKIE, signIn, USERS, type User } from "../support";
 import { bffHeaders, PORTS, raceAtExpiry, startTestCluster, stats, stopTestCluster, timing, untilExpired } from "./stack";
 
 test.describe.configure({ mode: "serial" });
+
+// Without redis-server or nginx the cluster cannot run: skipped with what to install, except on CI, where it must run.
+const missing = missingClusterCommands();
+if (missing.length > 0 && process.env.CI) throw new Error(`the cluster tests need ${missing.join("; ")}`);
+test.skip(missing.length > 0, `needs ${missing.join("; ")}`);
 
 // Each test's browsers are closed after it: a dashboard left open keeps refreshing, and the IdP's counters are per user.
 const opened: BrowserContext[] = [];
