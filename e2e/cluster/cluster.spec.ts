@@ -173,6 +173,12 @@ test.describe("with Redis", () => {
     expect((await stats(page.request, cluster, sub)).refreshFailures - before.refreshFailures).toBe(0);
   });
 
+  test("the load balancer takes a Cookie header as large as the session cookie's budget", async ({ request }) => {
+    const cookie = Array.from({ length: 4 }, (_, i) => `__Host-tessera-session.${i}=${"a".repeat(3_900)}`).join("; ");
+    const answer = await request.get(`${cluster.url}/healthz`, { headers: { cookie } });
+    expect(answer.status()).toBe(200);
+  });
+
   test("the coordination route is denied at the load balancer and refuses any caller without the secret", async ({ request }) => {
     expect((await request.post(`${cluster.url}/internal/refresh`, { data: {} })).status()).toBe(404);
     for (const instance of cluster.instanceUrls) {
