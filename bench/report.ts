@@ -23,6 +23,8 @@ export interface Report {
   load: LoadSettings;
   ratios: RatioResult[];
   refresh: RefreshResult;
+  /** The same through nginx over two web instances sharing Redis, where the instances must coordinate each refresh. */
+  clusterRefresh: RefreshResult;
   sizes: Sizes;
   /** Signed-in requests with a current token, and how many of them rewrote the session cookie. */
   cookieWrites: { requests: number; writes: number };
@@ -52,13 +54,29 @@ function memoryLine(label: string, phase: { start: Memory; end: Memory } | undef
 
 const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 
+function refreshRow(setup: string, r: RefreshResult): string[] {
+  return [
+    setup,
+    `${r.requests} (${rps(r.rps)}/s)`,
+    String(r.failedRequests),
+    String(r.expiries),
+    String(r.refreshGrants),
+    String(r.refreshFailures),
+    String(r.premature),
+    String(r.missed),
+    `${r.refreshesPerSession.min}/${r.refreshesPerSession.median}/${r.refreshesPerSession.max}`,
+    verdict(r.ok),
+  ];
+}
+
 export function toMarkdown(report: Report): string {
   const { load, refresh: r, sizes, codec } = report;
   const lines: string[] = [];
   lines.push(`# Tessera benchmark (${report.mode})`, "");
   lines.push(
     `${report.date}, commit ${report.commit}; Node ${report.machine.node}, ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.platform}. ` +
-      `Production build; web, API and IdP on one machine with the load generator (autocannon, in-process).`,
+      `Production build; web, API and IdP on one machine with the load generator (autocannon, in-process). ` +
+      `The two-instance rows run \`scripts/cluster.ts\` (nginx round-robin, Redis) on the same machine.`,
     "",
   );
   lines.push(
@@ -93,23 +111,11 @@ export function toMarkdown(report: Report): string {
     `## Silent refresh under load`,
     "",
     `${r.sessions} signed-in sessions, ${r.connections / r.sessions} connections each sharing its cookie jar, \`GET /api/notes\` for ${r.seconds} s; ` +
-      `access tokens live ${r.accessTokenTtl} s.`,
+      `access tokens live ${r.accessTokenTtl} s. Behind nginx, requests alternate between the instances, which share Redis.`,
     "",
     table(
-      ["requests", "failed", "expiries", "refresh grants (IdP)", "refresh failures (IdP)", "premature", "missed", "refreshes per session (min/median/max)", ""],
-      [
-        [
-          `${r.requests} (${rps(r.rps)}/s)`,
-          String(r.failedRequests),
-          String(r.expiries),
-          String(r.refreshGrants),
-          String(r.refreshFailures),
-          String(r.premature),
-          String(r.missed),
-          `${r.refreshesPerSession.min}/${r.refreshesPerSession.median}/${r.refreshesPerSession.max}`,
-          verdict(r.ok),
-        ],
-      ],
+      ["", "requests", "failed", "expiries", "refresh grants (IdP)", "refresh failures (IdP)", "premature", "missed", "refreshes per session (min/median/max)", ""],
+      [refreshRow("one web instance", r), refreshRow("two web instances behind nginx", report.clusterRefresh)],
     ),
     "",
   );

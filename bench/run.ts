@@ -10,11 +10,16 @@
  *    a middleware that returns at once, which is what Next.js charges for running any middleware.
  * 3. The API's `GET /me` with a valid token against its unauthenticated `GET /healthz`.
  * 4. Silent refresh: many sessions under load with short-lived tokens; refresh grants must equal expiries.
+ * 5. Two web instances behind nginx, sharing Redis (scripts/cluster.ts, what `npm run start:cluster` runs):
+ *    `GET /api/notes` through nginx over both against the same through nginx over one of them, reported without
+ *    a target (on a small machine the instances share its cores with everything else); then phase 4 through nginx,
+ *    where every expiry meets both instances at once and they must still make one refresh of it between them.
  * Plus sizes, the web process's peak memory, and the session codec against Auth.js's, per call.
  *
- * Everything runs on its own ports and data folder, so it never meets `npm run dev`. Results go to
- * `.bench/results.{md,json}`; logs of every process to `.bench/logs/`. Exits 1 when the benchmark could
- * not run or a correctness check failed (refresh, cookie rewrites); a missed ratio target is reported only.
+ * Everything runs on its own ports and data folder, so it never meets `npm run dev`, `npm run start:cluster` or
+ * the end-to-end suite. Results go to `.bench/results.{md,json}`; logs of every process to `.bench/logs/`. Exits 1
+ * when the benchmark could not run or a correctness check failed (refresh, cookie rewrites); a missed ratio target
+ * is reported only.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -28,8 +33,9 @@ import { sessionFromPayload, sessionPayload } from "@/lib/session/session";
 import { Browser, signIn, type Credentials } from "./browser";
 import { codecCosts } from "./codec";
 import { compare, type LoadSettings, type Target } from "./load";
+import { missingClusterCommands, startCluster, type Cluster, type ClusterPorts } from "../scripts/cluster";
 import { assertPortFree, findNextServer, readMemory, runToCompletion, startTessera, type Memory, type Service } from "../scripts/processes";
-import { refreshUnderLoad } from "./refresh";
+import { refreshUnderLoad, type RefreshResult, type RefreshSettings } from "./refresh";
 import { toMarkdown, type RatioResult, type Report } from "./report";
 import { cookieWrites, measureSizes } from "./sizes";
 
@@ -42,12 +48,16 @@ const PORTS = { web: 3200, idp: 4200, api: 4201 } as const;
 const WEB = new URL(`http://localhost:${PORTS.web}`);
 const IDP = new URL(`http://localhost:${PORTS.idp}`);
 const API = new URL(`http://127.0.0.1:${PORTS.api}`);
+const CLUSTER_PORTS = { lb: 3210, web: [3211, 3212], soloLb: 3213, idp: 4210, api: 4211, redis: 6391 } satisfies ClusterPorts;
+const CLUSTER_DATA_DIR = path.join(DATA_DIR, "cluster");
 // Benchmark-only values: these processes live for one run on loopback.
 const AUTH_SECRET = "bench-only-auth-secret-0123456789abcdef0123456789";
 const USERS: Credentials[] = [
   { username: "alice", password: "wonderland" },
   { username: "bob", password: "builder" },
 ];
+
+type RefreshLoad = Pick<RefreshSettings, "connectionsPerSession" | "seconds" | "accessTokenTtl"> & { sessions: number };
 
 const MODES = {
   full: {
@@ -60,7 +70,7 @@ const MODES = {
     refresh: { sessions: 10, connectionsPerSession: 2, seconds: 15, accessTokenTtl: 6 },
     codecIterations: 200,
   },
-} satisfies Record<string, { load: LoadSettings; refresh: object; codecIterations: number }>;
+} satisfies Record<string, { load: LoadSettings; refresh: RefreshLoad; codecIterations: number }>;
 
 /** Long enough that no token is refreshed during the ratio measurements. */
 const LONG_TTL = 3600;
@@ -68,6 +78,17 @@ const LONG_TTL = 3600;
 const started = Date.now();
 function progress(message: string): void {
   console.log(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${message}`);
+}
+
+/** What the one-instance stack and the cluster both run with; production mode refuses the development secrets. */
+function benchEnv(accessTokenTtl: number): Record<string, string> {
+  return {
+    AUTH_SECRET,
+    OIDC_CLIENT_ID: "tessera-bff",
+    OIDC_CLIENT_SECRET: "bench-only-client-secret-0123456789abcdef",
+    IDP_TEST_HOOKS: "1",
+    ACCESS_TOKEN_TTL: String(accessTokenTtl),
+  };
 }
 
 function stackEnv(accessTokenTtl: number): Record<string, string> {
@@ -80,11 +101,7 @@ function stackEnv(accessTokenTtl: number): Record<string, string> {
     OIDC_ISSUER: IDP.origin,
     API_URL: API.origin,
     API_AUDIENCE: API.origin,
-    AUTH_SECRET,
-    OIDC_CLIENT_ID: "tessera-bff",
-    OIDC_CLIENT_SECRET: "bench-only-client-secret-0123456789abcdef",
-    IDP_TEST_HOOKS: "1",
-    ACCESS_TOKEN_TTL: String(accessTokenTtl),
+    ...benchEnv(accessTokenTtl),
     DATA_DIR,
     BENCHMARK_ROUTES: "1",
     // The embedded stores, whatever the shell has: the benchmark measures this app, not a Redis round trip.
@@ -114,6 +131,21 @@ async function stopStack(stack: Stack): Promise<{ start: Memory; end: Memory } |
   const end = stack.webPid === undefined ? undefined : readMemory(stack.webPid);
   await Promise.all(stack.services.map((service) => service.stop()));
   return stack.webStart && end ? { start: stack.webStart, end } : undefined;
+}
+
+/** A cluster of its own for `phase` (a fresh IdP, Redis and data folder), stopped once `task` ends, however it ends. */
+async function onCluster<T>(accessTokenTtl: number, phase: string, task: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = await startCluster({
+    ports: CLUSTER_PORTS,
+    dataDir: path.join(CLUSTER_DATA_DIR, phase),
+    logs: path.join(LOGS, `cluster-${phase}`),
+    env: benchEnv(accessTokenTtl),
+  });
+  try {
+    return await task(cluster);
+  } finally {
+    await cluster.stop();
+  }
 }
 
 async function getJson<T>(url: URL, init: RequestInit = {}): Promise<T> {
@@ -149,6 +181,35 @@ async function inBatches<T>(count: number, batch: number, task: (index: number) 
   return results;
 }
 
+async function measureRatio(name: string, a: Target, b: Target, target: number | undefined, load: LoadSettings): Promise<RatioResult> {
+  progress(`${name}: ${a.label} vs ${b.label}`);
+  const result = await compare(a, b, load, (message) => progress(`  ${message}`));
+  progress(`  ratio ${result.ratio.toFixed(2)}${target === undefined ? "" : ` (target ≥ ${target})`}`);
+  return { ...result, name, baseline: b.label, target, pass: target === undefined ? undefined : result.ratio >= target };
+}
+
+/** Phase 4 against `web`, one instance or nginx in front of several: sessions signed in there, then driven with short-lived tokens. */
+async function refreshPhase(web: URL, idp: URL, { sessions, connectionsPerSession, seconds, accessTokenTtl }: RefreshLoad): Promise<RefreshResult> {
+  const browsers = await inBatches(sessions, 5, async (index) => {
+    const browser = new Browser();
+    await signIn(browser, web, USERS[index % USERS.length]!);
+    return browser;
+  });
+  progress(`${sessions} sessions signed in at ${web.origin}; ${sessions * connectionsPerSession} connections for ${seconds} s`);
+  const result = await refreshUnderLoad({
+    web,
+    idp,
+    browsers,
+    connectionsPerSession,
+    seconds,
+    accessTokenTtl,
+    codec: createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session),
+    progress: (message) => progress(`  ${message}`),
+  });
+  progress(`  ${result.expiries} expiries, ${result.refreshGrants} refresh grants, ${result.refreshFailures} refresh failures, ${result.failedRequests} failed requests`);
+  return result;
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const unknown = args.filter((arg) => arg !== "--smoke" && arg !== "--no-build");
@@ -158,9 +219,14 @@ async function main(): Promise<number> {
 
   process.chdir(ROOT);
   mkdirSync(LOGS, { recursive: true });
-  for (const port of Object.values(PORTS)) await assertPortFree(port);
+  // The cluster phase comes last: a missing program should stop the run before the first phase, not after the others.
+  const missing = missingClusterCommands();
+  if (missing.length > 0) throw new Error(`the two-instance phase needs, not found on PATH: ${missing.join("; ")}`);
+  const { lb, web, soloLb, idp, api, redis } = CLUSTER_PORTS;
+  for (const port of [...Object.values(PORTS), lb, ...web, soloLb, idp, api, redis]) await assertPortFree(port);
   rmSync(DATA_DIR, { recursive: true, force: true });
   progress(`${mode} run; web ${WEB.origin}, IdP ${IDP.origin}, API ${API.origin}; BENCHMARK_ROUTES=1 serves the /bench/* baselines`);
+  progress(`two-instance phase: nginx ${lb} over web ${web.join(" and ")}, nginx ${soloLb} over ${web[0]} alone, IdP ${idp}, API ${api}, Redis ${redis}`);
 
   if (args.includes("--no-build")) {
     progress("reusing the existing production build (--no-build)");
@@ -236,12 +302,7 @@ async function main(): Promise<number> {
       ],
     ];
     ratios = [];
-    for (const [name, a, b, target] of comparisons) {
-      progress(`${name}: ${a.label} vs ${b.label}`);
-      const result = await compare(a, b, settings.load, (message) => progress(`  ${message}`));
-      ratios.push({ ...result, name, baseline: b.label, target, pass: target === undefined ? undefined : result.ratio >= target });
-      progress(`  ratio ${result.ratio.toFixed(2)}${target === undefined ? "" : ` (target ≥ ${target})`}`);
-    }
+    for (const [name, a, b, target] of comparisons) ratios.push(await measureRatio(name, a, b, target, settings.load));
 
     const session = sessionFromPayload(await createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session).open(joinChunks(COOKIE_NAMES.session, browser.jar(WEB.origin).list()) ?? ""));
     if (!session) throw new Error("the signed-in session cookie could not be opened with the benchmark's AUTH_SECRET");
@@ -255,31 +316,37 @@ async function main(): Promise<number> {
   progress(`  open ${codec.tesseraOpen.toFixed(1)} µs vs Auth.js decode ${codec.authjsDecode.toFixed(1)} µs`);
 
   // Phase 4: short-lived tokens, many sessions.
-  const { sessions, connectionsPerSession, seconds, accessTokenTtl } = settings.refresh;
-  progress(`restarting with access tokens of ${accessTokenTtl} s`);
-  stack = await startStack(accessTokenTtl, "refresh");
+  progress(`restarting with access tokens of ${settings.refresh.accessTokenTtl} s`);
+  stack = await startStack(settings.refresh.accessTokenTtl, "refresh");
   let refresh: Report["refresh"];
   try {
-    const browsers = await inBatches(sessions, 5, async (index) => {
-      const browser = new Browser();
-      await signIn(browser, WEB, USERS[index % USERS.length]!);
-      return browser;
-    });
-    progress(`${sessions} sessions signed in; ${sessions * connectionsPerSession} connections for ${seconds} s`);
-    refresh = await refreshUnderLoad({
-      web: WEB,
-      idp: IDP,
-      browsers,
-      connectionsPerSession,
-      seconds,
-      accessTokenTtl,
-      codec: createSessionCodec([AUTH_SECRET], COOKIE_NAMES.session),
-      progress: (message) => progress(`  ${message}`),
-    });
-    progress(`  ${refresh.expiries} expiries, ${refresh.refreshGrants} refresh grants, ${refresh.failedRequests} failed requests`);
+    refresh = await refreshPhase(WEB, IDP, settings.refresh);
   } finally {
     memory.refresh = await stopStack(stack);
   }
+
+  // Phase 5: the cluster, started twice for the same reason as the single stack: no refresh may fall inside the
+  // throughput rounds, and the refresh phase needs tokens that expire.
+  progress("starting the cluster: redis-server, idp, api, two web instances, nginx over both and nginx over the first (access tokens live 1 h)");
+  ratios.push(
+    await onCluster(LONG_TTL, "throughput", async (cluster) => {
+      if (!cluster.soloUrl) throw new Error("the cluster started without its one-instance nginx");
+      const browser = new Browser();
+      await signIn(browser, new URL(cluster.url), USERS[0]!);
+      const headers = { cookie: browser.jar(new URL(cluster.url).origin).header("/"), "x-csrf": "1" };
+      return measureRatio(
+        "5. two web instances",
+        { label: "GET /api/notes through nginx over two instances (session cookie, token current)", url: new URL("/api/notes", cluster.url).href, headers },
+        { label: "the same through nginx over one of them", url: new URL("/api/notes", cluster.soloUrl).href, headers },
+        undefined,
+        settings.load,
+      );
+    }),
+  );
+  progress(`restarting the cluster with access tokens of ${settings.refresh.accessTokenTtl} s`);
+  const clusterRefresh = await onCluster(settings.refresh.accessTokenTtl, "refresh", (cluster) =>
+    refreshPhase(new URL(cluster.url), new URL(cluster.idpUrl), settings.refresh),
+  );
 
   const cpus = os.cpus();
   const report: Report = {
@@ -290,6 +357,7 @@ async function main(): Promise<number> {
     load: settings.load,
     ratios,
     refresh,
+    clusterRefresh,
     sizes,
     cookieWrites: writes,
     memory,
@@ -304,6 +372,7 @@ async function main(): Promise<number> {
 
   const failures = [
     ...(refresh.ok ? [] : ["silent refresh under load"]),
+    ...(clusterRefresh.ok ? [] : ["silent refresh under load across two instances behind nginx"]),
     ...(writes.writes === 0 ? [] : ["the session cookie was rewritten on steady-state responses"]),
   ];
   for (const failure of failures) console.error(`FAILED: ${failure}`);
