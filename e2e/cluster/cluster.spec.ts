@@ -113,26 +113,36 @@ test.describe("with Redis", () => {
     }
   });
 
-  test("Redis stopped: nobody is signed out; a due refresh answers 503; everything recovers when Redis is back, with no reuse", async ({ browser }) => {
+  test("Redis stopped: nobody is signed out; every request that needs it answers 503; all recovers when Redis is back, with no reuse", async ({ browser }) => {
     const { context, page } = await signedIn(browser, cluster);
-    const { sub } = await timing(page, cluster);
+    const { sub, accessTokenExpiresAt } = await timing(page, cluster);
     const before = await stats(page.request, cluster, sub);
     const sessionCookies = async () => (await context.cookies()).filter((cookie) => cookie.name.startsWith(SESSION_COOKIE));
-    await untilExpired(page, cluster);
     const cookiesBefore = await sessionCookies();
     expect(cookiesBefore.length).toBeGreaterThan(0);
-    await cluster.stopRedis();
-    try {
+    const expectUnavailable = async () => {
       const data = await page.request.get(`${cluster.url}/api/notes`, { headers: bffHeaders(cluster) });
       expect(data.status()).toBe(503);
       expect(data.headers()["retry-after"]).toMatch(/^\d+$/);
       expect(await data.json()).toMatchObject({ error: "service_unavailable" });
       expect(data.headersArray().filter(({ name }) => name.toLowerCase() === "set-cookie")).toEqual([]);
-
       const navigation = await page.goto(`${cluster.url}/dashboard`);
       expect(navigation?.status()).toBe(503);
+      expect(navigation?.headers()["retry-after"]).toMatch(/^\d+$/);
       await expect(page.getByRole("heading", { name: "Tessera is briefly unavailable" })).toBeVisible();
+      await expect(page.getByRole("button", { name: "sign out" })).toBeVisible();
       expect(await sessionCookies()).toEqual(cookiesBefore);
+    };
+
+    await cluster.stopRedis();
+    try {
+      // A current token: the list of ended sessions cannot be read, and fails closed.
+      await expectUnavailable();
+      expect(page.url()).toBe(`${cluster.url}/unavailable?returnTo=%2Fdashboard`);
+      await expect(page.getByRole("link", { name: "Try again" })).toHaveAttribute("href", "/dashboard");
+      // An expired token: the refresh cannot be coordinated, and is not made.
+      await page.waitForTimeout(Math.max(0, accessTokenExpiresAt - Date.now()) + 200);
+      await expectUnavailable();
       expect((await stats(page.request, cluster, sub)).refreshGrants, "refreshes without Redis").toBe(before.refreshGrants);
     } finally {
       await cluster.startRedis();
