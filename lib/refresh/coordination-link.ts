@@ -35,7 +35,10 @@ export interface CoordinationDeadlines {
 }
 
 export function coordinationDeadlines(idpTimeoutMs: number): CoordinationDeadlines {
-  const leaseMs = 2 * idpTimeoutMs + 1_000;
+  // Discovery and the token request, each up to the IdP timeout, then the Redis round trips that settle the
+  // refresh, with room for a busy event loop: a lease that lapsed under a live leader would let a follower send
+  // the same refresh token.
+  const leaseMs = 2 * idpTimeoutMs + 3_000;
   const followMs = leaseMs + 1_000;
   return { leaseMs, followMs, requestMs: followMs + leaseMs };
 }

@@ -4,6 +4,7 @@
  * to any caller without the secret derived from AUTH_SECRET.
  */
 import { getConfig } from "@/lib/config";
+import { jsonError } from "@/lib/http/json";
 import { refreshCoordinator } from "@/lib/server/refresh-coordination";
 import { answerCoordinatedRefresh } from "@/lib/server/refresh-coordination/route";
 
@@ -12,3 +13,7 @@ export const dynamic = "force-dynamic";
 export function POST(request: Request): Promise<Response> {
   return answerCoordinatedRefresh(request, { authSecret: getConfig().authSecrets[0], coordinate: refreshCoordinator() });
 }
+
+/** Any other method: the same 404 as a caller without the secret, rather than Next.js's 405 that names the route. */
+const notFound = (): Response => jsonError(404, "not_found", "Not found.");
+export { notFound as GET, notFound as HEAD, notFound as PUT, notFound as PATCH, notFound as DELETE, notFound as OPTIONS };

@@ -158,6 +158,36 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     b.client.disconnect();
   });
 
+  it("publishes the result even when the list of ended sessions cannot be read after the refresh: the rotated token is never sent again", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const isEnded = vi.fn<() => Promise<boolean>>().mockResolvedValueOnce(false).mockRejectedValue(new Error("slow read"));
+    const a = instance({ isEnded });
+    const b = instance();
+    const session = due();
+    const successor = await a.coordinate(session);
+    expect(await b.coordinate(session)).toEqual(successor);
+    expect(b.refresh).not.toHaveBeenCalled();
+    a.client.disconnect();
+    b.client.disconnect();
+  });
+
+  it("never lets a later refusal shorten a rotated token's spent mark", async () => {
+    let refuse!: () => void;
+    const refresh = vi.fn(() => new Promise<Session>((_, reject) => (refuse = () => reject(refusal("invalid_grant")))));
+    const late = instance({ refresh });
+    const session = due();
+    const pending = late.coordinate(session).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalled());
+    // Meanwhile a leader whose lease had lapsed published its rotation.
+    const [, spent] = coordinationKeys(resultKeys(SECRET, session.refreshToken!));
+    await redis.set(spent!, "rotated", "PX", 3_600_000);
+    refuse();
+    expect(await pending).toMatchObject({ code: "invalid_grant" });
+    expect(await redis.get(spent!)).toBe("rotated");
+    expect(await redis.pttl(spent!)).toBeGreaterThan(3_500_000);
+    late.client.disconnect();
+  });
+
   it("keeps the result of an IdP that does not rotate only while its access token is fresh, and marks nothing spent", async () => {
     const session = due();
     const a = instance({ refresh: vi.fn(async (current: Session) => ({ ...successorOf(current, current.refreshToken), refreshAt: nowSeconds() + 30 })) });

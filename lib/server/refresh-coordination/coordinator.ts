@@ -9,7 +9,8 @@
  * 3. Lead: refresh at the IdP, check the list of ended sessions again (a sign-out that raced the refresh ends it:
  *    the new refresh token is revoked, never published), then publish, in one Redis step, the sealed result for
  *    the grace period, the spent mark for as long as the old cookie could be presented, and release the lock.
- *    A refusal is published as a spent mark too; an IdP that did not answer only releases the lock.
+ *    A refusal is published as a spent mark too (it ends the session); an IdP that did not answer only releases
+ *    the lock.
  * 4. Follow: poll for the leader's result, and take over the lock if the leader vanished; give up, 503, after
  *    the follow deadline.
  * Every Redis call keeps the client's deadline (`lib/server/redis.ts`). Any failure to reach Redis is
@@ -57,9 +58,10 @@ if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'lead'}
 return {'wait'}
 `;
 // KEYS: result, spent, lock. ARGV: owner, sealed result or '', its ms to live, spent mark or '', its ms to live.
+// A "rotated" mark is never replaced: a leader that took over a lapsed lease and was refused must not shorten it.
 const SETTLE = `
 if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= 'rotated' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
 if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1
 `;
@@ -101,24 +103,23 @@ export function createCoordinator({ redis, secret, refresh, isEnded, discard, le
     try {
       successor = await refresh(session);
     } catch (error) {
+      // A refusal ends the session, so its refresh token is never to be sent again (after an unusable 200 the IdP
+      // has spent it already); an IdP that did not answer leaves it to the next request.
       const refused = error instanceof RefreshError && error.code !== "idp_unreachable" ? error.code : undefined;
-      // Without the mark, the refused token is tried again once the lock lapses: the IdP refuses it again.
-      await settle(names, owner, undefined, refused && { mark: refused, ms: GRACE_MS }).catch((settling: unknown) =>
+      await settle(names, owner, undefined, refused && { mark: refused, ms: untilSessionEnds() }).catch((settling: unknown) =>
         logError("refresh", "could not share a failed refresh with the other instances", settling),
       );
       throw error;
     }
     const rotated = successor.refreshToken !== refreshToken;
 
-    let endedMeanwhile: boolean;
-    try {
-      endedMeanwhile = await isEnded(session);
-    } catch (error) {
-      // The IdP has already rotated the token: this caller must have the successor, or nobody will. Every read
-      // of the session checks the list again, so handing it over revives nothing.
-      logError("refresh", "could not check the list of ended sessions after a refresh; the result is not shared", error);
-      return successor;
-    }
+    // The IdP has already rotated the token: when the list cannot be read, the result is published and handed
+    // over all the same, or the rotated token would be sent again. Every read of the session checks the list
+    // again, so that revives nothing.
+    const endedMeanwhile = await isEnded(session).catch((error: unknown) => {
+      logError("refresh", "could not check the list of ended sessions after a refresh; publishing its result", error);
+      return false;
+    });
     if (endedMeanwhile) {
       if (rotated && successor.refreshToken) await discard(successor.refreshToken);
       await ask("to settle an ended session's refresh", () => settle(names, owner, undefined, { mark: "session_ended", ms: untilSessionEnds() }));

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { RefreshError } from "@/lib/idp/token-refresh";
-import { COORDINATION_SECRET_HEADER, coordinationSecret, sessionToWire } from "@/lib/refresh/coordination-link";
+import { COORDINATION_SECRET_HEADER, coordinationSecret, isRefreshErrorCode, sessionToWire } from "@/lib/refresh/coordination-link";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { answerCoordinatedRefresh } from "./route";
 
@@ -39,6 +39,8 @@ describe("answerCoordinatedRefresh", () => {
     for (const body of [{}, "null", '"text"', "{not json", "", { id: "x" }]) {
       const answer = await answerCoordinatedRefresh(await post(body), { authSecret: AUTH_SECRET, coordinate });
       expect(answer.status).toBe(400);
+      // Not a refresh outcome: the middleware keeps the session.
+      expect(isRefreshErrorCode(((await answer.json()) as { error: unknown }).error)).toBe(false);
     }
     expect(coordinate).not.toHaveBeenCalled();
   });

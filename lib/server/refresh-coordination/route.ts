@@ -38,9 +38,10 @@ function parseJson(text: string): unknown {
 export async function answerCoordinatedRefresh(request: Request, { authSecret, coordinate }: CoordinationRouteOptions): Promise<Response> {
   if (!coordinate || !(await isFromThisApp(request, authSecret))) return notFound();
   const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) return json({ error: "invalid_response", message: "The session sent for refresh is too large" }, 400);
+  // Not a refresh outcome: the link reads these as `coordination_unavailable`, which keeps the session.
+  if (text.length > MAX_BODY_BYTES) return json({ error: "bad_request", message: "The session sent for refresh is too large" }, 400);
   const session = sessionFromWire(parseJson(text));
-  if (!session) return json({ error: "invalid_response", message: "No session was sent for refresh" }, 400);
+  if (!session) return json({ error: "bad_request", message: "No session was sent for refresh" }, 400);
   try {
     return json(sessionToWire(await coordinate(session)));
   } catch (error) {
