@@ -384,3 +384,65 @@ describe("refresh failures never leave a user without a way forward", () => {
     expect(clearsSession(data)).toBe(true);
   });
 });
+
+describe("a navigation another site started", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+  const due = () => session({ refreshAt: nowSeconds() - 1 });
+
+  it("does not refresh while the access token is still valid: that site could close the tab before the new cookie arrives", async () => {
+    const idp = stubIdp();
+    const middleware = await middlewareWith(env);
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, due()), { "sec-fetch-site": "cross-site" }));
+    expect(idp.refreshes).toBe(0);
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("refreshes as usual once the token has expired (the page could not work otherwise), and for the user's own navigations", async () => {
+    const idp = stubIdp();
+    const middleware = await middlewareWith(env);
+    const expired = session({ accessTokenExpiresAt: nowSeconds() - 1, refreshAt: nowSeconds() - 61 });
+    await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, expired), { "sec-fetch-site": "cross-site" }));
+    expect(idp.refreshes).toBe(1);
+    const own = session({ refreshAt: nowSeconds() - 1, refreshToken: "refresh-token-own" });
+    for (const site of ["same-origin", "none"]) {
+      await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, { ...own, refreshToken: `refresh-${site}` }), { "sec-fetch-site": site }));
+    }
+    expect(idp.refreshes).toBe(3);
+  });
+});
+
+describe("with REDIS_URL, refreshes go through this instance's coordination route", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST, REDIS_URL: "redis://127.0.0.1:6379", PORT: "3105" };
+  const due = () => session({ refreshAt: nowSeconds() - 1 });
+
+  it("asks the loopback route, never the IdP, and hands its successor to the browser", async () => {
+    const asked: string[] = [];
+    vi.stubGlobal("fetch", async (input: string | URL | Request, init?: RequestInit) => {
+      asked.push(String(input instanceof Request ? input.url : input));
+      const sent = JSON.parse(String(init?.body)) as Record<string, unknown>;
+      return Response.json({ ...sent, accessToken: "access-token-2", refreshToken: "refresh-token-2", accessTokenExpiresAt: nowSeconds() + 300, refreshAt: nowSeconds() + 240 });
+    });
+    const middleware = await middlewareWith(env);
+    const response = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, due())));
+    expect(asked).toEqual(["http://127.0.0.1:3105/internal/refresh"]);
+    const written = writtenSession(response);
+    expect(written).toBeDefined();
+    expect(await createSessionCodec([NEWEST], NAME).open(written!)).toMatchObject({ refreshToken: "refresh-token-2" });
+  });
+
+  it("answers 503, keeping the session, when the refresh cannot be coordinated, even while the token is still valid", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.stubGlobal("fetch", async () => Promise.reject(new TypeError("fetch failed")));
+    const middleware = await middlewareWith(env);
+    const page = await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, due())));
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain("Tessera is briefly unavailable");
+    expect(page.headers.getSetCookie()).toEqual([]);
+    const data = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, session({ refreshAt: nowSeconds() - 1, refreshToken: "rt-other" })), { "x-csrf": "1" }));
+    expect(data.status).toBe(503);
+    expect(data.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await data.json()).toMatchObject({ error: "service_unavailable" });
+    expect(data.headers.getSetCookie()).toEqual([]);
+  });
+});

@@ -12,7 +12,8 @@
  *    itself). Without it, read the session. None (or unreadable, which is cleared): pages go straight to
  *    sign-in, data requests get 401 JSON.
  * 4. Keep the access token fresh, and hand a refreshed session to both the browser and this request;
- *    give the browser the freshness hint whenever the token is current.
+ *    give the browser the freshness hint whenever the token is current. A navigation another site started is
+ *    served with the current token while it is still valid, without a refresh.
  * 5. Failures: a refused refresh ends the session (sign-in again, or 401 JSON), and so do refreshed tokens too
  *    large for the cookie (a page that says why); an unreachable IdP keeps the session, serving with the current
  *    token while it lasts, then 503 (with a way to try again or sign out), until `UNREFRESHABLE_LIMIT`; a refresh
@@ -22,7 +23,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { isBenchmarkPassthrough } from "@/lib/benchmark";
 import { getConfig } from "@/lib/config";
-import { refuseForgery } from "@/lib/http/anti-forgery";
+import { refuseForgery, startedByAnotherSite } from "@/lib/http/anti-forgery";
 import { jsonError, NO_STORE, serviceUnavailable, sessionExpired, unauthenticated } from "@/lib/http/json";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
@@ -30,6 +31,7 @@ import { logError, logInfo } from "@/lib/log";
 import { configuredClient } from "@/lib/idp/client-auth";
 import { discardRefreshToken } from "@/lib/idp/token-revocation";
 import { COORDINATION_RETRY_AFTER_SECONDS, keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
+import { freshness } from "@/lib/refresh/policy";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
 import { readSessionCookie, SESSION_TOO_LARGE_PAGE, SessionTooLargeError } from "@/lib/session/seal";
@@ -69,6 +71,12 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     return joinChunks(COOKIE_NAMES.session, request.cookies.getAll()) ? clearSessionCookies(request, answer) : answer;
   }
 
+  // A navigation another site started does not spend the refresh token while the access token is still valid:
+  // that site could close the tab during the IdP's round trip, and the rotated cookie would never reach the
+  // browser. The page is served with the current token; the user's own next request refreshes.
+  if (!wantsJson && startedByAnotherSite(request.headers) && freshness(session, Date.now() / 1000) === "due") {
+    return NextResponse.next({ request: { headers } });
+  }
   const result = await keepSessionFresh(session);
   switch (result.kind) {
     case "fresh":

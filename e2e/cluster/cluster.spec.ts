@@ -31,6 +31,12 @@ async function signedIn(browser: Browser, cluster: Cluster, user: User = USERS.a
   return { context, page };
 }
 
+/** The access token the IdP last issued to `sub`, from its test hook: what a copied cookie holds. */
+async function latestAccessToken(page: Page, cluster: Cluster, sub: string): Promise<string> {
+  const tokens = await page.request.get(`${cluster.idpUrl}/__test/tokens?sub=${encodeURIComponent(sub)}`);
+  return ((await tokens.json()) as { access_token: string }).access_token;
+}
+
 /** Another browser holding a copy of `context`'s cookies, as a thief would. */
 async function copyOf(browser: Browser, context: BrowserContext): Promise<BrowserContext> {
   const copy = await browser.newContext();
@@ -84,8 +90,7 @@ test.describe("with Redis", () => {
   test("sign-out on one instance: a copy of the cookie is refused at once by the other, on pages, data routes and at the API", async ({ browser }) => {
     const { context, page } = await signedIn(browser, cluster);
     const { sub } = await timing(page, cluster);
-    const tokens = await page.request.get(`${cluster.idpUrl}/__test/tokens?sub=${encodeURIComponent(sub)}`);
-    const { access_token: accessToken } = (await tokens.json()) as { access_token: string };
+    const accessToken = await latestAccessToken(page, cluster, sub);
     const copy = await copyOf(browser, context);
     const [a, b] = cluster.instanceUrls as [string, string];
 
@@ -105,12 +110,16 @@ test.describe("with Redis", () => {
     const { context, page } = await signedIn(browser, cluster, USERS.bob);
     const { sub } = await timing(page, cluster);
     const copy = await copyOf(browser, context);
+    const accessToken = await latestAccessToken(page, cluster, sub);
     const ended = await page.request.post(`${cluster.idpUrl}/__test/end-session?sub=${encodeURIComponent(sub)}`);
     expect(await ended.json()).toMatchObject({ delivered: 1, failed: 0 });
     for (const instance of cluster.instanceUrls) {
+      expect((await copy.request.get(`${instance}/dashboard`, { maxRedirects: 0 })).headers()["location"], instance).toMatch(/\/auth\/login/);
       expect((await copy.request.get(`${instance}/api/notes`, { headers: bffHeaders(cluster) })).status(), instance).toBe(401);
       expect((await page.request.get(`${instance}/api/notes`, { headers: bffHeaders(cluster) })).status(), instance).toBe(401);
     }
+    const api = await page.request.get(`${cluster.apiUrl}/notes`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(api.status()).toBe(401);
   });
 
   test("Redis stopped: nobody is signed out; every request that needs it answers 503; all recovers when Redis is back, with no reuse", async ({ browser }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CSRF_HEADER, CSRF_HEADER_VALUE, checkCsrf, isSameOrigin, refuseForgery } from "./anti-forgery";
+import { CSRF_HEADER, CSRF_HEADER_VALUE, checkCsrf, isSameOrigin, refuseForgery, startedByAnotherSite } from "./anti-forgery";
 
 const APP = "https://app.example";
 const csrf = { [CSRF_HEADER]: CSRF_HEADER_VALUE };
@@ -94,5 +94,16 @@ describe("refuseForgery", () => {
     expect(refused?.status).toBe(403);
     expect(refused?.headers.get("cache-control")).toBe("no-store");
     expect(await refused?.json()).toMatchObject({ error: "cross_origin" });
+  });
+});
+
+describe("startedByAnotherSite", () => {
+  it("is what the browser says: another site, or a sibling subdomain, started the request", () => {
+    expect(startedByAnotherSite(new Headers({ "sec-fetch-site": "cross-site" }))).toBe(true);
+    expect(startedByAnotherSite(new Headers({ "sec-fetch-site": "same-site" }))).toBe(true);
+    expect(startedByAnotherSite(new Headers({ "sec-fetch-site": "same-origin" }))).toBe(false);
+    // Typed into the address bar, a bookmark: the user's own navigation.
+    expect(startedByAnotherSite(new Headers({ "sec-fetch-site": "none" }))).toBe(false);
+    expect(startedByAnotherSite(new Headers())).toBe(false);
   });
 });

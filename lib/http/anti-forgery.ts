@@ -33,3 +33,12 @@ export function refuseForgery(request: Request, appOrigin: string): Response | u
   const verdict = checkCsrf(request.method, request.headers, appOrigin);
   return verdict.ok ? undefined : jsonError(403, verdict.reason, "This request is missing its anti-forgery proof.");
 }
+
+/**
+ * Whether another site started this request (a link, a form, a script opening a window), as the browser says in
+ * `Sec-Fetch-Site`. A browser that does not send it is taken at its word: this is a precaution, not a proof.
+ */
+export function startedByAnotherSite(headers: Headers): boolean {
+  const site = headers.get("sec-fetch-site");
+  return site === "cross-site" || site === "same-site";
+}
