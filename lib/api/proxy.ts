@@ -7,6 +7,7 @@
  */
 import { withDeadline } from "@/lib/http/deadline";
 import { jsonError, NO_STORE } from "@/lib/http/json";
+import { BodyTooLargeError, readLimited } from "@/lib/http/read-limited";
 
 export interface ApiProxyOptions {
   apiUrl: URL;
@@ -18,34 +19,8 @@ export interface ApiProxyOptions {
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
-class TooLarge extends Error {}
-
 const isTimeout = (error: unknown) => error instanceof DOMException && error.name === "TimeoutError";
 const upstreamTimeout = () => jsonError(504, "upstream_timeout", "The notes service did not answer in time.");
-
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new TooLarge();
-    }
-    parts.push(value);
-  }
-  const whole = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.byteLength;
-  }
-  return whole;
-}
 
 export async function forwardToApi(request: Request, upstreamPath: string, accessToken: string, options: ApiProxyOptions): Promise<Response> {
   const { apiUrl, timeoutMs, fetch: fetchImpl = fetch, maxRequestBytes = 16 * 1024, maxResponseBytes = 1024 * 1024 } = options;
@@ -59,7 +34,7 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
     try {
       body = await readLimited(request.body, maxRequestBytes);
     } catch (error) {
-      if (error instanceof TooLarge) return jsonError(413, "payload_too_large", "The request body is too large.");
+      if (error instanceof BodyTooLargeError) return jsonError(413, "payload_too_large", "The request body is too large.");
       throw error;
     }
     headers.set("content-type", request.headers.get("content-type") ?? "application/octet-stream");
@@ -89,7 +64,7 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
     try {
       payload = await readLimited(upstream.body, maxResponseBytes);
     } catch (error) {
-      if (error instanceof TooLarge) return jsonError(502, "upstream_error", "The notes service's answer was too large.");
+      if (error instanceof BodyTooLargeError) return jsonError(502, "upstream_error", "The notes service's answer was too large.");
       if (isTimeout(error)) return upstreamTimeout();
       return jsonError(502, "upstream_unavailable", "The notes service's answer was cut off.");
     }

@@ -50,6 +50,18 @@ async function expectRefused(response: Response, error = "invalid_request") {
   expect(await response.json()).toMatchObject({ error });
 }
 
+/** A form body as a stream with no declared length: what chunked transfer encoding delivers. */
+function chunked(body: string): Request {
+  const bytes = new TextEncoder().encode(body);
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let offset = 0; offset < bytes.length; offset += 1024) controller.enqueue(bytes.subarray(offset, offset + 1024));
+      controller.close();
+    },
+  });
+  return new Request(ENDPOINT, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: stream, duplex: "half" } as RequestInit);
+}
+
 describe("handleBackchannelLogout", () => {
   it("ends the session the token names, passes the token on to the API, and answers 200, not cached", async () => {
     const token = await idp.logoutToken({ sid: "sid-7" });
@@ -132,12 +144,21 @@ describe("handleBackchannelLogout", () => {
       expect(relay).not.toHaveBeenCalled();
     });
 
-    it("a body over the size limit, or of undeclared length", async () => {
+    it("a body over the size limit, declared or chunked", async () => {
       const token = await idp.logoutToken();
       const padded = `${form(token)}&pad=${"x".repeat(MAX_BODY_BYTES)}`;
       await expectRefused(await handleBackchannelLogout(post(padded), deps));
-      const unsized = new Request(ENDPOINT, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form(token) });
-      await expectRefused(await handleBackchannelLogout(unsized, deps));
+      await expectRefused(await handleBackchannelLogout(chunked(padded), deps));
+      expect(relay).not.toHaveBeenCalled();
+    });
+  });
+
+  describe("takes a body sent with chunked transfer encoding, without a Content-Length, as some IdPs send it", () => {
+    it("ends the session it names", async () => {
+      const token = await idp.logoutToken({ sid: "sid-chunked" });
+      const response = await handleBackchannelLogout(chunked(form(token)), deps);
+      expect(response.status).toBe(200);
+      expect(await sessions.isEnded(SIGNED_IN, "idp:sid-chunked")).toBe(true);
     });
   });
 

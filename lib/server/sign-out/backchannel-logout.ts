@@ -13,6 +13,7 @@
  */
 import { endedKey, type EndedSessions } from "@/lib/server/ended-sessions/store";
 import { NO_STORE } from "@/lib/http/json";
+import { BodyTooLargeError, readLimited } from "@/lib/http/read-limited";
 import { logError, logInfo } from "@/lib/log";
 import { LogoutTokenError, type LogoutToken } from "@/lib/idp/logout-token";
 
@@ -45,12 +46,19 @@ async function readLogoutToken(request: Request): Promise<{ token: string } | { 
   if (request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() !== "application/x-www-form-urlencoded") {
     return { problem: "Content-Type must be application/x-www-form-urlencoded" };
   }
-  // Node reads no more than the declared length, so requiring one bounds what is read.
+  // Declared or chunked alike (IdPs send both), no more than the limit is read.
   const declared = request.headers.get("content-length");
-  if (declared === null || !/^\d+$/.test(declared) || Number(declared) > MAX_BODY_BYTES) {
-    return { problem: `The body must declare its length, at most ${MAX_BODY_BYTES} bytes` };
+  if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > MAX_BODY_BYTES)) {
+    return { problem: `The body must be at most ${MAX_BODY_BYTES} bytes` };
   }
-  const tokens = new URLSearchParams(await request.text()).getAll("logout_token");
+  let body: Uint8Array;
+  try {
+    body = await readLimited(request.body, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { problem: `The body must be at most ${MAX_BODY_BYTES} bytes` };
+    throw error;
+  }
+  const tokens = new URLSearchParams(new TextDecoder().decode(body)).getAll("logout_token");
   if (tokens.length !== 1 || !tokens[0]) return { problem: "Exactly one logout_token is required" };
   return { token: tokens[0] };
 }
