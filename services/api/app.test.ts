@@ -472,7 +472,7 @@ describe("revocation", () => {
     let storeClock = clock;
     const revocations = createSqliteRevocationStore(db, () => storeClock);
     const api = setup({ revocations, now: () => clock, maxTokenTtl: 600, clockTolerance: 5 });
-    const token = await alice(undefined, { jti: "j1", sid: "s1" });
+    const token = await alice(undefined, { jti: "j1", sid: "s1", iat: Math.floor(clock / 1000) });
     const { exp } = decodeSegment(token.split(".")[1]) as { exp: number };
     await api.request("POST", "/revocations", { token });
 
@@ -553,26 +553,93 @@ describe("POST /revocations/logout-token", () => {
     const t = Math.floor(clock / 1000);
     const api = setup({ now: () => clock });
     const issuedBefore = await alice(undefined, { iat: t - 10 });
-    expect((await api.postLogoutToken(await logoutToken({ sid: "session-alice" }))).status).toBe(200);
+    expect((await api.postLogoutToken(await logoutToken({ sid: "session-alice", iat: t }))).status).toBe(200);
     expect((await api.request("GET", "/me", { token: issuedBefore })).status).toBe(401);
     expect((await api.request("GET", "/me", { token: await alice(undefined, { iat: t + 1 }) })).status).toBe(200);
   });
 
   it("without a sid, ends every session of the subject issued so far, and none that start later", async () => {
-    const clock = Date.now() - 10_000;
-    const api = setup({ now: () => clock });
+    const t = nowSeconds();
+    const api = setup();
     const issuedBefore = [
-      await alice(undefined, { iat: nowSeconds() - 20 }),
-      await alice(undefined, { iat: nowSeconds() - 20, sid: "session-alice-phone" }),
+      await alice(undefined, { iat: t - 20 }),
+      await alice(undefined, { iat: t - 20, sid: "session-alice-phone" }),
     ];
-    const issuedAfter = await alice(undefined, { sid: "session-alice-new" });
+    const issuedAfter = await alice(undefined, { iat: t + 1, sid: "session-alice-new" });
     const bobs = await bob();
 
-    expect((await api.postLogoutToken(await logoutToken({ sid: undefined }))).status).toBe(200);
+    expect((await api.postLogoutToken(await logoutToken({ sid: undefined, iat: t }))).status).toBe(200);
 
     for (const token of issuedBefore) expect((await api.request("GET", "/me", { token })).status).toBe(401);
     expect((await api.request("GET", "/me", { token: issuedAfter })).status).toBe(200);
     expect((await api.request("GET", "/me", { token: bobs })).status).toBe(200);
+  });
+
+  it("without a sid, dates the logout by its iat: a late delivery leaves the sessions that began after it", async () => {
+    const clock = Date.now();
+    const t = Math.floor(clock / 1000);
+    const api = setup({ now: () => clock });
+    const before = await alice(undefined, { iat: t - 90, sid: "session-alice-old" });
+    const sameSecond = await alice(undefined, { iat: t - 60, sid: "session-alice-old" });
+    const signedInAfter = await alice(undefined, { iat: t - 59, sid: "session-alice-new" });
+
+    // Issued a minute ago, delivered now.
+    expect((await api.postLogoutToken(await logoutToken({ sid: undefined, iat: t - 60 }))).status).toBe(200);
+
+    expect((await api.request("GET", "/me", { token: before })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: sameSecond })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: signedInAfter })).status).toBe(200);
+  });
+
+  it("without a sid, ends the tokens issued up to the logout's iat even when this server's clock is behind the IdP's", async () => {
+    const t = nowSeconds();
+    const clock = (t - 4) * 1000;
+    const api = setup({ now: () => clock, verifyLogout: { now: () => clock } });
+    const issuedAtLogout = await alice(undefined, { iat: t, sid: "session-alice-phone" });
+    const issuedAfter = await alice(undefined, { iat: t + 1, sid: "session-alice-new" });
+
+    expect((await api.postLogoutToken(await logoutToken({ sid: undefined, iat: t }))).status).toBe(200);
+
+    expect((await api.request("GET", "/me", { token: issuedAtLogout })).status).toBe(401);
+    expect((await api.request("GET", "/me", { token: issuedAfter })).status).toBe(200);
+  });
+
+  it("with a sid, ends the session's tokens up to the logout's iat or its delivery, whichever is later", async () => {
+    const t = nowSeconds();
+    // Delivered a minute late: a token the session got in between goes too.
+    const late = setup({ now: () => t * 1000 });
+    const inBetween = await alice(undefined, { iat: t - 30 });
+    expect((await late.postLogoutToken(await logoutToken({ sid: "session-alice", iat: t - 60 }))).status).toBe(200);
+    expect((await late.request("GET", "/me", { token: inBetween })).status).toBe(401);
+    expect((await late.request("GET", "/me", { token: await alice(undefined, { iat: t + 1 }) })).status).toBe(200);
+
+    // Delivered at once to a server whose clock is 4 seconds behind the IdP's.
+    const behind = setup({ now: () => (t - 4) * 1000, verifyLogout: { now: () => (t - 4) * 1000 } });
+    const issuedAtLogout = await alice(undefined, { iat: t });
+    expect((await behind.postLogoutToken(await logoutToken({ sid: "session-alice", iat: t }))).status).toBe(200);
+    expect((await behind.request("GET", "/me", { token: issuedAtLogout })).status).toBe(401);
+    expect((await behind.request("GET", "/me", { token: await alice(undefined, { iat: t + 1 }) })).status).toBe(200);
+  });
+
+  it("keeps a cut-off ahead of this server's clock until the tokens it covers have expired", async () => {
+    const t = nowSeconds();
+    const clock = (t - 4) * 1000;
+    const calls: Parameters<RevocationStore["revokeOnce"]>[0][] = [];
+    const inner = createSqliteRevocationStore(openDatabase(":memory:"));
+    const recording: RevocationStore = {
+      ...inner,
+      revokeOnce: (revocation, message) => {
+        calls.push(revocation);
+        return inner.revokeOnce(revocation, message);
+      },
+    };
+    const api = setup({ revocations: recording, now: () => clock, verifyLogout: { now: () => clock }, maxTokenTtl: 600, clockTolerance: 5 });
+    await api.postLogoutToken(await logoutToken({ sid: undefined, iat: t }));
+    await api.postLogoutToken(await logoutToken({ sid: "session-alice", iat: t }));
+    expect(calls).toEqual([
+      { sub: "alice", issuedUpTo: t, until: t + 600 + 5 },
+      { sid: "session-alice", issuedUpTo: t, until: t + 600 + 5 },
+    ]);
   });
 
   it("ends only the named session when both sid and sub are given", async () => {
@@ -595,7 +662,7 @@ describe("POST /revocations/logout-token", () => {
       },
     };
     const api = setup({ revocations: recording, now: () => clock, maxTokenTtl: 600, clockTolerance: 5 });
-    const token = await logoutToken({ jti: "logout-1" });
+    const token = await logoutToken({ jti: "logout-1", iat: Math.floor(clock / 1000) - 1 });
     const { iat, exp } = decodeSegment(token.split(".")[1]) as { iat: number; exp: number };
     await api.postLogoutToken(token);
     expect(calls).toEqual([

@@ -33,8 +33,10 @@ export interface RevocationRoutesOptions {
 export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOptions): void {
   const { authenticated, logoutTokenVerifier, revocations, log, maxTokenTtl, clockTolerance, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
-  // A session or subject is remembered until every token issued to it so far has expired.
-  const coverAllTokensUntil = (exp = 0) => Math.max(exp, nowSeconds() + maxTokenTtl) + clockTolerance;
+  // A session or subject is remembered until every token its cut-off covers has expired: one issued at the cut-off
+  // lives `maxTokenTtl`, and the cut-off may be ahead of this server's clock.
+  const coverAllTokensUntil = (issuedUpTo: number, exp = 0) =>
+    Math.max(exp, Math.max(issuedUpTo, nowSeconds()) + maxTokenTtl) + clockTolerance;
 
   app.post("/revocations", authenticated, async (c) => {
     const { jti, sid, exp, iat, sub } = c.get("token");
@@ -43,7 +45,7 @@ export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOpt
     const issuedUpTo = Math.max(nowSeconds(), iat);
     try {
       await revocations.revoke({ jti, until: exp + clockTolerance });
-      if (sid !== undefined) await revocations.revoke({ sid, issuedUpTo, until: coverAllTokensUntil(exp) });
+      if (sid !== undefined) await revocations.revoke({ sid, issuedUpTo, until: coverAllTokensUntil(issuedUpTo, exp) });
     } catch (error) {
       log.error("revocation_failed", { error });
       return unavailable(c);
@@ -71,10 +73,14 @@ export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOpt
         return refuseToken(c, error, log, "logout_token", () => invalidLogoutToken(c, "The logout token is invalid"));
       }
 
-      const { jti, sid, sub, acceptableUntil } = logout;
-      // A session ends with its id; without one, the IdP means every session of the subject so far. Either way only
-      // tokens issued so far: a later sign-in may bring the same sid or sub back.
-      const cutOff = { issuedUpTo: nowSeconds(), until: coverAllTokensUntil() };
+      const { jti, sid, sub, issuedAt, acceptableUntil } = logout;
+      // Dated as the web app dates it. Without a sid, the IdP means every session of the subject it had started when
+      // it issued the token: the line is the token's iat, on the IdP's clock like the access tokens' own, so neither a
+      // late delivery nor this server's clock moves it, and a sign-in after the logout stays. A named session has
+      // ended at the IdP: its tokens go up to that iat (this clock may be behind) or up to now, whichever is later
+      // (the delivery may be late). Either way a cut-off, not the whole sid or sub: a later sign-in may bring them back.
+      const issuedUpTo = sid !== undefined ? Math.max(issuedAt, nowSeconds()) : issuedAt;
+      const cutOff = { issuedUpTo, until: coverAllTokensUntil(issuedUpTo) };
       const revocation: Revocation = sid !== undefined ? { sid, ...cutOff } : { sub, ...cutOff };
       let firstUse: boolean;
       try {

@@ -28,13 +28,20 @@ describe("verifyLogoutToken", () => {
       jti: "j-1",
       sid: "s-1",
       sub: "alice",
+      issuedAt: NOW,
       acceptableUntil: NOW + 120 + 5,
     });
   });
 
   it("returns a subject alone, or a session alone", async () => {
-    expect(await verify({ jti: "j", sid: undefined })).toEqual({ jti: "j", sub: "alice", acceptableUntil: NOW + 125 });
-    expect(await verify({ jti: "j", sub: undefined })).toEqual({ jti: "j", sid: "session-alice", acceptableUntil: NOW + 125 });
+    expect(await verify({ jti: "j", sid: undefined })).toEqual({ jti: "j", sub: "alice", issuedAt: NOW, acceptableUntil: NOW + 125 });
+    expect(await verify({ jti: "j", sub: undefined })).toEqual({ jti: "j", sid: "session-alice", issuedAt: NOW, acceptableUntil: NOW + 125 });
+  });
+
+  it("dates the logout by its iat, in whole seconds, even when the IdP's clock runs ahead of ours within the tolerance", async () => {
+    expect((await verify({ iat: NOW - 60.5 })).issuedAt).toBe(NOW - 61);
+    expect((await verify({ iat: NOW + 5 })).issuedAt).toBe(NOW + 5);
+    await expect(verify({ iat: NOW + 6 })).rejects.toThrow(expect.objectContaining({ code: "issued_in_future" }));
   });
 
   it("bounds acceptableUntil by the maximum age when exp is later or absent", async () => {

@@ -21,6 +21,11 @@ export interface VerifyLogoutTokenOptions {
 /** A verified logout token: it names a session, a subject, or both. */
 export type LogoutToken = {
   jti: string;
+  /**
+   * `iat` in whole epoch seconds, on the IdP's clock: when the logout happened. The verifier trusts that clock no
+   * further than `clockTolerance` ahead of ours (a later `iat` is `issued_in_future`), as the web app's does.
+   */
+  issuedAt: number;
   /** Epoch seconds after which this token would be refused anyway, so its `jti` need not be remembered longer. */
   acceptableUntil: number;
 } & ({ sid: string; sub?: string } | { sid?: undefined; sub: string });
@@ -51,10 +56,12 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
 
   const youngEnoughUntil = iat + MAX_LOGOUT_TOKEN_AGE + clockTolerance;
   if (now() / 1000 > youngEnoughUntil) throw new TokenError("stale", `issued more than ${MAX_LOGOUT_TOKEN_AGE}s ago`);
+  // Whole seconds, as the web app dates a logout.
+  const issuedAt = Math.floor(iat);
   const acceptableUntil = Math.ceil(
     typeof payload.exp === "number" ? Math.min(youngEnoughUntil, payload.exp + clockTolerance) : youngEnoughUntil,
   );
-  if (sid !== undefined) return { jti, acceptableUntil, sid, ...(sub === undefined ? {} : { sub }) };
-  if (sub !== undefined) return { jti, acceptableUntil, sub };
+  if (sid !== undefined) return { jti, issuedAt, acceptableUntil, sid, ...(sub === undefined ? {} : { sub }) };
+  if (sub !== undefined) return { jti, issuedAt, acceptableUntil, sub };
   throw new TokenError("missing_sid_and_sub", "neither sid nor sub present");
 }
