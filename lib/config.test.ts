@@ -333,3 +333,23 @@ describe("loadConfig INTERNAL_URL", () => {
     expect(failingVariable(() => loadConfig({ PORT: "http" }))).toBe("PORT");
   });
 });
+
+describe("configuration errors", () => {
+  it("never echo a URL, which may carry a password", () => {
+    for (const [name, value] of [
+      ["REDIS_URL", "redis://:hunter2-password@cache example:6379"],
+      ["REDIS_URL", "http://user:hunter2-password@localhost:6379"],
+      ["API_URL", "https://user:hunter2-password@api example"],
+      ["OIDC_ISSUER", "ftp://user:hunter2-password@idp.example"],
+    ] as const) {
+      let message = "";
+      try {
+        loadConfig({ [name]: value });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, name).toMatch(new RegExp(name));
+      expect(message, name).not.toContain("hunter2");
+    }
+  });
+});

@@ -172,7 +172,8 @@ function readUrl(name: string, value: string, production: boolean): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `is not a valid URL: "${value}"`);
+    // Never echoed: a URL may carry credentials.
+    throw new ConfigError(name, "is not a valid URL");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ConfigError(name, "must be an http(s) URL");
@@ -189,7 +190,7 @@ function readRedisUrl(value: string, production: boolean): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError("REDIS_URL", `is not a valid URL: "${value}"`);
+    throw new ConfigError("REDIS_URL", "is not a valid URL");
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL");

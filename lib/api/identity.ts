@@ -5,6 +5,7 @@
 import { getConfig } from "@/lib/config";
 import { withDeadline } from "@/lib/http/deadline";
 import { logError } from "@/lib/log";
+import { apiEndpoint } from "./endpoint";
 
 export interface ApiIdentity {
   sub: string;
@@ -18,7 +19,7 @@ export async function fetchApiIdentity(accessToken: string, fetchImpl: typeof fe
   const { apiUrl, apiTimeoutMs } = getConfig();
   try {
     return await withDeadline(apiTimeoutMs, async (signal) => {
-      const response = await fetchImpl(new URL("/me", apiUrl), {
+      const response = await fetchImpl(apiEndpoint(apiUrl, "/me"), {
         headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" },
         signal,
         cache: "no-store",

@@ -85,11 +85,11 @@ async function expectJsonError(response: Response, status: number, error: string
 }
 
 describe("forwardToApi request", () => {
-  it("calls new URL(upstreamPath, apiUrl)", async () => {
+  it("calls the route under API_URL, keeping the path API_URL has", async () => {
     const { calls, fetch } = recordingFetch();
-    await forwardToApi(browserRequest("GET"), "/notes?limit=5", TOKEN, options(fetch, { apiUrl: new URL("https://api.example:8443/ignored/") }));
+    await forwardToApi(browserRequest("GET"), "/notes?limit=5", TOKEN, options(fetch, { apiUrl: new URL("https://api.example:8443/kept/") }));
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.url).toBe("https://api.example:8443/notes?limit=5");
+    expect(calls[0]?.url).toBe("https://api.example:8443/kept/notes?limit=5");
   });
 
   it("sends the access token as a Bearer token", async () => {

@@ -8,6 +8,7 @@
 import { withDeadline } from "@/lib/http/deadline";
 import { jsonError, NO_STORE } from "@/lib/http/json";
 import { BodyTooLargeError, readLimited } from "@/lib/http/read-limited";
+import { apiEndpoint } from "./endpoint";
 
 export interface ApiProxyOptions {
   apiUrl: URL;
@@ -44,7 +45,7 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
   return withDeadline(timeoutMs, async (signal) => {
     let upstream: Response;
     try {
-      upstream = await fetchImpl(new URL(upstreamPath, apiUrl), {
+      upstream = await fetchImpl(apiEndpoint(apiUrl, upstreamPath), {
         method,
         headers,
         body,

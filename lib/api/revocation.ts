@@ -6,6 +6,7 @@
  * Failures become an `ApiRevocationError`; tokens never appear in them. Edge-safe.
  */
 import { CodedError } from "@/lib/errors";
+import { apiEndpoint } from "./endpoint";
 
 export type ApiRevocationErrorCode = "api_unreachable" | "api_refused";
 
@@ -23,7 +24,7 @@ async function post(path: string, init: { headers: Record<string, string>; body?
   const { apiUrl, timeoutMs, fetch: fetchImpl = fetch } = options;
   let response: Response;
   try {
-    response = await fetchImpl(new URL(path, apiUrl), { method: "POST", ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs), cache: "no-store" });
+    response = await fetchImpl(apiEndpoint(apiUrl, path), { method: "POST", ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs), cache: "no-store" });
   } catch (error) {
     throw new ApiRevocationError("api_unreachable", `POST ${path}: the API could not be reached`, { cause: error });
   }
