@@ -9,13 +9,15 @@
  *    sign-outs); with REDIS_URL, the client connects in the background and `/readyz` says when it answers.
  * 3. In production without REDIS_URL, say that this instance must be the only one: a second instance would keep
  *    its own list of ended sessions and coordinate refreshes only with itself.
- * 4. With REDIS_URL, compare this instance's newest AUTH_SECRET with the other instances' (`secret-check.ts`), in
- *    the background: a difference is logged, and starting goes on.
+ * 4. With REDIS_URL, in the background, once Redis answers: compare this instance's newest AUTH_SECRET with the
+ *    other instances' (`secret-check.ts`; a difference is logged), and, at every connection, check that Redis
+ *    never evicts (`redis-eviction.ts`; in production an evicting Redis stops the instance).
  */
 import { getConfig } from "@/lib/config";
 import { logError, logInfo } from "@/lib/log";
 import { endedSessions } from "./ended-sessions";
 import { sharedRedis } from "./redis";
+import { checkEvictionPolicy } from "./redis-eviction";
 import { compareSecretWithOtherInstances } from "./secret-check";
 
 export function startInstance({ exit = (code: number) => process.exit(code) }: { exit?: (code: number) => never } = {}): void {
@@ -23,7 +25,12 @@ export function startInstance({ exit = (code: number) => process.exit(code) }: {
     const { production, redisUrl, authSecrets } = getConfig();
     endedSessions();
     const redis = sharedRedis();
-    if (redis) void compareSecretWithOtherInstances(redis, authSecrets[0]);
+    if (redis) {
+      void compareSecretWithOtherInstances(redis, authSecrets[0]);
+      const checkEviction = () => void checkEvictionPolicy(redis, { production, exit });
+      if (redis.status === "ready") checkEviction();
+      redis.on("ready", checkEviction);
+    }
     if (production && !redisUrl) {
       logInfo(
         "start",

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { connectRedis } from "./redis";
+import { checkEvictionPolicy } from "./redis-eviction";
+import { redisServerAvailable, startRedisServer, type RedisServer } from "../../scripts/redis-server";
+import type { Redis } from "ioredis";
+
+describe.skipIf(!redisServerAvailable())("Redis's eviction policy (real redis-server)", () => {
+  let server: RedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = connectRedis(new URL(server.url));
+    await new Promise((resolve) => redis.once("ready", resolve));
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it("lets noeviction through in silence", async () => {
+    await redis.config("SET", "maxmemory-policy", "noeviction");
+    const exit = vi.fn();
+    const logged = vi.spyOn(console, "error");
+    expect(await checkEvictionPolicy(redis, { production: true, exit })).toBe("noeviction");
+    expect(exit).not.toHaveBeenCalled();
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it("stops a production instance on any policy that evicts, saying what to set", async () => {
+    await redis.config("SET", "maxmemory-policy", "allkeys-lru");
+    const exit = vi.fn();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await checkEvictionPolicy(redis, { production: true, exit })).toBe("allkeys-lru");
+    expect(exit).toHaveBeenCalledWith(1);
+    expect(String(logged.mock.calls[0]?.[0])).toMatch(/maxmemory-policy is allkeys-lru.*set maxmemory-policy noeviction/);
+  });
+
+  it("only warns in development", async () => {
+    await redis.config("SET", "maxmemory-policy", "volatile-ttl");
+    const exit = vi.fn();
+    const warned = vi.spyOn(console, "info").mockImplementation(() => {});
+    expect(await checkEvictionPolicy(redis, { production: false, exit })).toBe("volatile-ttl");
+    expect(exit).not.toHaveBeenCalled();
+    expect(String(warned.mock.calls[0]?.[0])).toMatch(/warning: .*volatile-ttl/);
+  });
+});
