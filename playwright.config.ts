@@ -6,6 +6,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { chromium, defineConfig, devices } from "@playwright/test";
+import { ensureTestHooksToken } from "./scripts/test-hooks";
 
 export const E2E = {
   web: "http://localhost:3100",
@@ -36,6 +37,9 @@ const env = {
   OIDC_CLIENT_SECRET: E2E.clientSecret,
   IDP_TEST_HOOKS: "1",
   API_TEST_HOOKS: "1",
+  // One per run: made by the main process, which loads this file first, and inherited through the environment by
+  // the servers and by the workers (which load this file again and so find it set). Every hook request carries it.
+  TEST_HOOKS_TOKEN: ensureTestHooksToken(),
   ACCESS_TOKEN_TTL: String(E2E.accessTokenTtl),
   DATA_DIR: E2E.dataDir,
 };

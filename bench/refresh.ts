@@ -12,6 +12,7 @@ import autocannon from "autocannon";
 import type { SessionCodec } from "@/lib/session/codec";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { sessionFromPayload, type Session } from "@/lib/session/session";
+import { fetchTestHook } from "../scripts/test-hooks";
 import type { CookieJar } from "../services/idp/testing/cookie-jar";
 import type { Browser } from "./browser";
 import { median } from "./load";
@@ -23,8 +24,8 @@ export interface IdpStats {
 }
 
 export async function idpStats(idp: URL): Promise<IdpStats> {
-  const response = await fetch(new URL("/__test/stats", idp));
-  if (!response.ok) throw new Error(`IdP stats hook answered ${response.status}: is IDP_TEST_HOOKS=1 set?`);
+  const response = await fetchTestHook(idp, "stats");
+  if (!response.ok) throw new Error(`IdP stats hook answered ${response.status}: are IDP_TEST_HOOKS=1 and this run's TEST_HOOKS_TOKEN set?`);
   return (await response.json()) as IdpStats;
 }
 

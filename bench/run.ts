@@ -35,6 +35,7 @@ import { codecCosts } from "./codec";
 import { compare, type LoadSettings, type Target } from "./load";
 import { missingClusterCommands, startCluster, type Cluster, type ClusterPorts } from "../scripts/cluster";
 import { assertPortFree, findNextServer, readMemory, runToCompletion, startTessera, type Memory, type Service } from "../scripts/processes";
+import { ensureTestHooksToken, testHooksHeaders } from "../scripts/test-hooks";
 import { refreshUnderLoad, type RefreshResult, type RefreshSettings } from "./refresh";
 import { toMarkdown, type RatioResult, type Report } from "./report";
 import { cookieWrites, measureSizes } from "./sizes";
@@ -87,6 +88,7 @@ function benchEnv(accessTokenTtl: number): Record<string, string> {
     OIDC_CLIENT_ID: "tessera-bff",
     OIDC_CLIENT_SECRET: "bench-only-client-secret-0123456789abcdef",
     IDP_TEST_HOOKS: "1",
+    TEST_HOOKS_TOKEN: ensureTestHooksToken(),
     ACCESS_TOKEN_TTL: String(accessTokenTtl),
   };
 }
@@ -248,7 +250,7 @@ async function main(): Promise<number> {
     const dashboardHtml = await signIn(browser, WEB, USERS[0]!);
     const cookie = browser.jar(WEB.origin).header("/");
     const { sub } = await getJson<{ sub: string }>(new URL("/api/me", WEB), { headers: { cookie, "x-csrf": "1" } });
-    const { access_token: token } = await getJson<{ access_token: string }>(new URL(`/__test/tokens?sub=${encodeURIComponent(sub)}`, IDP));
+    const { access_token: token } = await getJson<{ access_token: string }>(new URL(`/__test/tokens?sub=${encodeURIComponent(sub)}`, IDP), { headers: testHooksHeaders() });
     const bearer = { authorization: `Bearer ${token}` };
     progress(`signed in as ${USERS[0]!.username}`);
 

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { expect, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type APIResponse, type BrowserContext, type Page } from "@playwright/test";
 import { parseSetCookie, type SetCookie } from "../lib/testing/set-cookie";
 import { E2E } from "../playwright.config";
+import { testHooksHeaders } from "../scripts/test-hooks";
 
 export const USERS = {
   alice: { username: "alice", password: "wonderland", name: "Alice Liddell", email: "alice@example.com" },
@@ -49,9 +50,17 @@ export interface IssuedTokens {
   id_token?: string;
 }
 
+/**
+ * A call to a test-only hook (`path` under `/__test/`) of the service at `origin`, the dev IdP's or the API's, with
+ * this run's token: without it the hooks answer 404, as if they did not exist (scripts/test-hooks.ts).
+ */
+export function testHook(request: APIRequestContext, method: "GET" | "POST" | "DELETE", origin: string, path: string): Promise<APIResponse> {
+  return request.fetch(`${origin}/__test/${path}`, { method, headers: testHooksHeaders() });
+}
+
 /** The last token response the IdP issued for `sub`, from the dev IdP's test-only hook. */
 export async function latestTokens(request: APIRequestContext, sub: string): Promise<IssuedTokens> {
-  const response = await request.get(`${E2E.idp}/__test/tokens?sub=${encodeURIComponent(sub)}`);
+  const response = await testHook(request, "GET", E2E.idp, `tokens?sub=${encodeURIComponent(sub)}`);
   expect(response.status()).toBe(200);
   return (await response.json()) as IssuedTokens;
 }
@@ -70,19 +79,19 @@ export interface IdpStats {
 
 /** How many token-endpoint grants the IdP issued for `sub`, from the dev IdP's test-only hook. */
 export async function idpStats(request: APIRequestContext, sub: string): Promise<IdpStats> {
-  const response = await request.get(`${E2E.idp}/__test/stats?sub=${encodeURIComponent(sub)}`);
+  const response = await testHook(request, "GET", E2E.idp, `stats?sub=${encodeURIComponent(sub)}`);
   expect(response.status()).toBe(200);
   return (await response.json()) as IdpStats;
 }
 
 export async function idpHook(request: APIRequestContext, path: string): Promise<void> {
-  const response = await request.post(`${E2E.idp}/__test/${path}`);
+  const response = await testHook(request, "POST", E2E.idp, path);
   expect(response.ok(), `POST /__test/${path}`).toBe(true);
 }
 
 /** The API's test-only hook (`API_TEST_HOOKS=1`): `outage?down=1|0`. */
 export async function apiHook(request: APIRequestContext, path: string): Promise<void> {
-  const response = await request.post(`${E2E.api}/__test/${path}`);
+  const response = await testHook(request, "POST", E2E.api, path);
   expect(response.ok(), `POST ${E2E.api}/__test/${path}`).toBe(true);
 }
 

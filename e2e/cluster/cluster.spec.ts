@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { startService } from "../../scripts/processes";
 import { missingClusterCommands, type Cluster } from "../../scripts/cluster";
-import { SESSION_COOKIE, signIn, USERS, type User } from "../support";
+import { SESSION_COOKIE, signIn, testHook, USERS, type User } from "../support";
 import { bffHeaders, PORTS, raceAtExpiry, startTestCluster, stats, stopTestCluster, timing, untilExpired } from "./stack";
 
 test.describe.configure({ mode: "serial" });
@@ -33,7 +33,7 @@ async function signedIn(browser: Browser, cluster: Cluster, user: User = USERS.a
 
 /** The access token the IdP last issued to `sub`, from its test hook: what a copied cookie holds. */
 async function latestAccessToken(page: Page, cluster: Cluster, sub: string): Promise<string> {
-  const tokens = await page.request.get(`${cluster.idpUrl}/__test/tokens?sub=${encodeURIComponent(sub)}`);
+  const tokens = await testHook(page.request, "GET", cluster.idpUrl, `tokens?sub=${encodeURIComponent(sub)}`);
   return ((await tokens.json()) as { access_token: string }).access_token;
 }
 
@@ -111,7 +111,7 @@ test.describe("with Redis", () => {
     const { sub } = await timing(page, cluster);
     const copy = await copyOf(browser, context);
     const accessToken = await latestAccessToken(page, cluster, sub);
-    const ended = await page.request.post(`${cluster.idpUrl}/__test/end-session?sub=${encodeURIComponent(sub)}`);
+    const ended = await testHook(page.request, "POST", cluster.idpUrl, `end-session?sub=${encodeURIComponent(sub)}`);
     expect(await ended.json()).toMatchObject({ delivered: 1, failed: 0 });
     for (const instance of cluster.instanceUrls) {
       expect((await copy.request.get(`${instance}/dashboard`, { maxRedirects: 0 })).headers()["location"], instance).toMatch(/\/auth\/login/);

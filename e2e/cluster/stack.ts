@@ -8,7 +8,8 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import { startCluster, type Cluster, type ClusterPorts } from "../../scripts/cluster";
-import type { IdpStats } from "../support";
+import { ensureTestHooksToken, fetchTestHook } from "../../scripts/test-hooks";
+import { testHook, type IdpStats } from "../support";
 
 export const PORTS: ClusterPorts = { lb: 3300, web: [3301, 3302], idp: 4300, api: 4301, redis: 6390 };
 /** Short, so that every test crosses refreshes; the middleware refreshes a quarter of it before expiry. */
@@ -27,6 +28,7 @@ export async function startTestCluster(name: string, { redis = true } = {}): Pro
       OIDC_CLIENT_ID: "tessera-bff",
       OIDC_CLIENT_SECRET: "e2e-cluster-client-secret-0123456789abcdef",
       IDP_TEST_HOOKS: "1",
+      TEST_HOOKS_TOKEN: ensureTestHooksToken(),
       ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
     },
   });
@@ -35,7 +37,7 @@ export async function startTestCluster(name: string, { redis = true } = {}): Pro
 /** Stops the cluster, after checking that no token its IdP issued appears in any of its logs. */
 export async function stopTestCluster(cluster: Cluster): Promise<void> {
   try {
-    const issued = (await (await fetch(`${cluster.idpUrl}/__test/issued`)).json()) as Record<string, string[]>;
+    const issued = (await (await fetchTestHook(cluster.idpUrl, "issued")).json()) as Record<string, string[]>;
     const logsDir = path.dirname(cluster.logFile("idp"));
     const logs = readdirSync(logsDir)
       .map((file) => readFileSync(path.join(logsDir, file), "utf8"))
@@ -52,7 +54,7 @@ export async function stopTestCluster(cluster: Cluster): Promise<void> {
 export const bffHeaders = (cluster: Cluster) => ({ "x-csrf": "1", origin: cluster.url });
 
 export async function stats(request: APIRequestContext, cluster: Cluster, sub: string): Promise<IdpStats> {
-  const response = await request.get(`${cluster.idpUrl}/__test/stats?sub=${encodeURIComponent(sub)}`);
+  const response = await testHook(request, "GET", cluster.idpUrl, `stats?sub=${encodeURIComponent(sub)}`);
   expect(response.status()).toBe(200);
   return (await response.json()) as IdpStats;
 }

@@ -5,7 +5,7 @@
  * Basic credentials as sent, as an IdP that does not percent-decode them.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { signIn, submitLogin, USERS } from "../support";
+import { signIn, submitLogin, testHook, USERS } from "../support";
 import { fetchData, INTEROP, me, signOut, startStack, untilExpired, type Stack } from "./stack";
 
 test.describe.configure({ mode: "serial" });
@@ -138,7 +138,7 @@ test("tokens too large for the cookie on refresh: the session ends with a notice
   const { sub } = await me(page);
   const copied = await page.context().cookies(INTEROP.web);
   // Groups or roles added at the IdP since sign-in: every token it issues to the user from now on is large.
-  expect((await request.post(`${INTEROP.idp}/__test/big-claims?sub=${encodeURIComponent(sub)}&bytes=12000`)).status()).toBe(204);
+  expect((await testHook(request, "POST", INTEROP.idp, `big-claims?sub=${encodeURIComponent(sub)}&bytes=12000`)).status()).toBe(204);
   try {
     // The open dashboard asks again when the token lapses: its refresh brings tokens the cookie cannot hold.
     await untilExpired(page, { onDashboard: true });
@@ -161,10 +161,10 @@ test("tokens too large for the cookie on refresh: the session ends with a notice
     const [replay] = await fetchData(page);
     expect(replay).toMatchObject({ status: 401, body: { error: "session_expired", reason: "session_too_large" } });
     expect(stack.double.seen.refreshes).toEqual([200]);
-    const stats = (await (await request.get(`${INTEROP.idp}/__test/stats?sub=${encodeURIComponent(sub)}`)).json()) as { refreshFailures: number };
+    const stats = (await (await testHook(request, "GET", INTEROP.idp, `stats?sub=${encodeURIComponent(sub)}`)).json()) as { refreshFailures: number };
     expect(stats.refreshFailures).toBe(0);
   } finally {
-    await request.post(`${INTEROP.idp}/__test/big-claims?sub=${encodeURIComponent(sub)}&bytes=0`);
+    await testHook(request, "POST", INTEROP.idp, `big-claims?sub=${encodeURIComponent(sub)}&bytes=0`);
   }
 });
 

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import { startTessera, type Service } from "../../scripts/processes";
+import { ensureTestHooksToken, fetchTestHook } from "../../scripts/test-hooks";
 import { startIdpDouble, type IdpDouble } from "./idp-double";
 
 export const INTEROP = {
@@ -59,6 +60,7 @@ export async function startStack(name: string, client: Client): Promise<Stack> {
     OIDC_CLIENT_PRIVATE_KEY: client.privateKey ?? "",
     TRUSTED_LOGOUT_AUDIENCES: client.clientId,
     IDP_TEST_HOOKS: "1",
+    TEST_HOOKS_TOKEN: ensureTestHooksToken(),
     ACCESS_TOKEN_TTL: String(INTEROP.accessTokenTtl),
     IDP_TIMEOUT: String(INTEROP.idpTimeout),
     DATA_DIR: dataDir,
@@ -88,7 +90,7 @@ export async function startStack(name: string, client: Client): Promise<Stack> {
     log,
     async stop() {
       // As the main suite's log scan: no token this IdP issued appears in any of the stack's logs.
-      const issued = (await (await fetch(`${INTEROP.idp}/__test/issued`)).json()) as Record<string, string[]>;
+      const issued = (await (await fetchTestHook(INTEROP.idp, "issued")).json()) as Record<string, string[]>;
       const tokens = Object.values(issued).flat();
       expect(tokens.length).toBeGreaterThan(0);
       const logs = [log("web"), log("idp"), log("api")].join("\n");

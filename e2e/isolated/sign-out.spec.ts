@@ -9,7 +9,7 @@
 import { expect, test, type APIRequestContext, type Browser, type Cookie, type Page } from "@playwright/test";
 import { decodeJwt } from "jose";
 import { E2E } from "../../playwright.config";
-import { apiHook, BFF_HEADERS, currentSub, idpHook, latestTokens, serverLog, sessionCookies, signIn, submitLogin, USERS, type IssuedTokens } from "../support";
+import { apiHook, BFF_HEADERS, currentSub, idpHook, latestTokens, serverLog, sessionCookies, signIn, submitLogin, testHook, USERS, type IssuedTokens } from "../support";
 
 test.describe.configure({ mode: "serial" });
 
@@ -110,7 +110,7 @@ test("a session ended at the IdP is signed out here at the next request, and its
   const tokens = await signInBob(page);
   expect(await me(page)).toBe(200);
 
-  const ended = await request.post(`${E2E.idp}/__test/end-session?sub=${encodeURIComponent(await currentSub(page))}`);
+  const ended = await testHook(request, "POST", E2E.idp, `end-session?sub=${encodeURIComponent(await currentSub(page))}`);
   expect(ended.status()).toBe(200);
   const delivery = (await ended.json()) as { sessions: number; delivered: number; failed: number };
   expect(delivery.delivered).toBeGreaterThanOrEqual(1);
@@ -127,7 +127,7 @@ test("a session ended at the IdP is signed out here at the next request, and its
 test("an IdP that ends every session of the user, naming only the user, ends them here too; a sign-in after it holds", async ({ page, request }) => {
   const tokens = await signInBob(page);
 
-  const ended = await request.post(`${E2E.idp}/__test/end-session?sub=${encodeURIComponent(await currentSub(page))}&subject-only=1`);
+  const ended = await testHook(request, "POST", E2E.idp, `end-session?sub=${encodeURIComponent(await currentSub(page))}&subject-only=1`);
   const answeredAt = Date.now();
   expect(ended.status()).toBe(200);
   const delivery = (await ended.json()) as { delivered: number; failed: number };

@@ -12,6 +12,8 @@ const problemsOf = (env: Record<string, string>): string[] => {
   throw new Error("configuration was accepted");
 };
 
+const TOKEN = "a-test-hooks-token-of-at-least-32-characters";
+
 /** The least a production deployment must set. */
 const PRODUCTION: Record<string, string> = {
   NODE_ENV: "production",
@@ -31,7 +33,7 @@ describe("loadConfig", () => {
       acceptedTokenTypes: ["at+jwt"],
       trustedLogoutAudiences: ["tessera-bff"],
       maxTokenTtl: 3600,
-      testHooks: false,
+      testHooks: undefined,
     });
   });
 
@@ -63,7 +65,7 @@ describe("loadConfig", () => {
       trustedLogoutAudiences: ["web", "admin-console"],
       redisUrl: "rediss://cache.example.com:6380/0",
       maxTokenTtl: 900,
-      testHooks: false,
+      testHooks: undefined,
     });
     expect(loadConfig({ API_PORT: "", REDIS_URL: "" }, "/repo")).toMatchObject({ port: 4001 });
     expect(loadConfig({ REDIS_URL: "" }, "/repo")).not.toHaveProperty("redisUrl");
@@ -127,6 +129,13 @@ describe("loadConfig", () => {
       },
     );
 
+    it.each(["redis://:hunter2@cache example:6379", "http://user:hunter2@localhost:6379"])("never echoes the REDIS_URL %s, which carries a password", (url) => {
+      const problems = problemsOf({ REDIS_URL: url });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^REDIS_URL must/);
+      expect(problems.join()).not.toContain("hunter2");
+    });
+
     it.each(["rediss://cache.example.com:6380", "redis://127.0.0.1:6379", "redis://localhost", "redis://[::1]:6379"])(
       "accepts the REDIS_URL %s",
       (url) => {
@@ -138,15 +147,25 @@ describe("loadConfig", () => {
       expect(loadConfig({ REDIS_URL: "redis://redis:6379" }, "/").redisUrl).toBe("redis://redis:6379");
     });
 
-    it("runs the end-to-end suite's API: test hooks on loopback, issuer and audience set", () => {
-      const config = loadConfig(
-        { NODE_ENV: "production", OIDC_ISSUER: "http://localhost:4100", API_AUDIENCE: "http://localhost:4101", API_TEST_HOOKS: "1" },
-        "/",
-      );
-      expect(config).toMatchObject({ host: "127.0.0.1", testHooks: true });
-      expect(problemsOf({ ...PRODUCTION, API_TEST_HOOKS: "1", API_HOST: "0.0.0.0" })).toEqual([
-        "API_TEST_HOOKS=1 requires API_HOST to be a loopback address",
+    /** The end-to-end suite's API. */
+    const TEST_STACK = { NODE_ENV: "production", OIDC_ISSUER: "http://localhost:4100", API_AUDIENCE: "http://localhost:4101", API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN };
+
+    it("runs the end-to-end suite's API: test hooks on loopback, with a token, issuer and audience on loopback", () => {
+      expect(loadConfig(TEST_STACK, "/")).toMatchObject({ host: "127.0.0.1", testHooks: { token: TOKEN } });
+      expect(problemsOf({ ...TEST_STACK, API_HOST: "0.0.0.0" })).toEqual(["API_TEST_HOOKS=1 requires API_HOST to be a loopback address"]);
+    });
+
+    it("refuses the test hooks where the issuer or the audience is not on loopback: a deployment", () => {
+      expect(problemsOf({ ...PRODUCTION, API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN })).toEqual([
+        "API_TEST_HOOKS=1 is refused in production unless OIDC_ISSUER is on loopback (localhost, 127.0.0.1 or [::1]): test hooks never run in a deployment",
+        "API_TEST_HOOKS=1 is refused in production unless API_AUDIENCE is on loopback (localhost, 127.0.0.1 or [::1]): test hooks never run in a deployment",
       ]);
+      expect(problemsOf({ ...TEST_STACK, API_AUDIENCE: "https://api.example.com" })).toEqual([expect.stringContaining("unless API_AUDIENCE is on loopback")]);
+      expect(loadConfig({ ...PRODUCTION, API_TEST_HOOKS: "0", TEST_HOOKS_TOKEN: TOKEN }, "/").testHooks).toBeUndefined();
+    });
+
+    it("refuses the test hooks without a token", () => {
+      expect(problemsOf({ ...TEST_STACK, TEST_HOOKS_TOKEN: "" })).toEqual([expect.stringMatching(/^API_TEST_HOOKS=1 requires TEST_HOOKS_TOKEN/)]);
     });
   });
 
@@ -162,9 +181,12 @@ describe("loadConfig", () => {
     expect(problems.map((p) => p.split(" ")[0])).toEqual(["API_PORT", "OIDC_ISSUER", "REDIS_URL"]);
   });
 
-  it("enables the test hooks only when asked, and only on loopback", () => {
-    expect(loadConfig({ API_TEST_HOOKS: "1" }, "/repo").testHooks).toBe(true);
+  it("enables the test hooks only when asked, with a token, and only on loopback", () => {
+    expect(loadConfig({ API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN }, "/repo").testHooks).toEqual({ token: TOKEN });
+    expect(loadConfig({ TEST_HOOKS_TOKEN: TOKEN }, "/repo").testHooks).toBeUndefined();
     expect(problemsOf({ API_TEST_HOOKS: "yes" })[0]).toMatch(/^API_TEST_HOOKS/);
-    expect(problemsOf({ API_TEST_HOOKS: "1", API_HOST: "0.0.0.0" })[0]).toMatch(/^API_TEST_HOOKS=1 requires API_HOST/);
+    expect(problemsOf({ API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN, API_HOST: "0.0.0.0" })).toEqual(["API_TEST_HOOKS=1 requires API_HOST to be a loopback address"]);
+    expect(problemsOf({ API_TEST_HOOKS: "1" })).toEqual([expect.stringMatching(/^API_TEST_HOOKS=1 requires TEST_HOOKS_TOKEN/)]);
+    expect(problemsOf({ API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: "short" })).toEqual([expect.stringMatching(/^TEST_HOOKS_TOKEN must be at least 32/)]);
   });
 });

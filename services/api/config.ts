@@ -1,4 +1,5 @@
 import path from "node:path";
+import { readTestHooksAccess, type TestHooksAccess } from "../shared/test-hooks-access";
 import { normalizeTokenType } from "./tokens/signed-token";
 
 /** The API's settings. This module is the only place in the API that reads the environment. */
@@ -20,8 +21,8 @@ export interface ApiConfig {
   redisUrl?: string;
   /** Seconds: the longest an access token of this issuer can live; bounds how long a revoked session is remembered. */
   maxTokenTtl: number;
-  /** Test-only hooks under /__test/ (API_TEST_HOOKS=1), for the end-to-end suite; loopback only. */
-  testHooks: boolean;
+  /** Test-only hooks under /__test/ (API_TEST_HOOKS=1), for the end-to-end suite: loopback only, for callers with this token. */
+  testHooks: TestHooksAccess | undefined;
 }
 
 export class ConfigError extends Error {
@@ -62,11 +63,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     try {
       parsed = new URL(raw);
     } catch {
-      problems.push(`${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
+      // Never echoed: a URL may carry credentials (a REDIS_URL its password).
+      problems.push(`${name} must be an absolute URL`);
       return undefined;
     }
     if (!protocols.includes(parsed.protocol)) {
-      problems.push(`${name} must use ${protocols.join(" or ")}, got ${JSON.stringify(raw)}`);
+      problems.push(`${name} must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
       return undefined;
     }
     return raw;
@@ -130,8 +132,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const testHooksRaw = read("API_TEST_HOOKS") ?? "0";
   if (testHooksRaw !== "0" && testHooksRaw !== "1") problems.push(`API_TEST_HOOKS must be 1 or 0/unset, got ${JSON.stringify(testHooksRaw)}`);
-  const testHooks = testHooksRaw === "1";
-  if (testHooks && !LOOPBACK_HOSTS.has(host)) problems.push("API_TEST_HOOKS=1 requires API_HOST to be a loopback address");
+  // An API that trusts a real issuer, or is known by a real audience, is a deployment: no hooks there.
+  const testHooks =
+    testHooksRaw === "1"
+      ? readTestHooksAccess(env, { enabledBy: "API_TEST_HOOKS", production, loopbackUrls: { OIDC_ISSUER: issuer, API_AUDIENCE: audience } }, problems)
+      : undefined;
+  if (testHooksRaw === "1" && !LOOPBACK_HOSTS.has(host)) problems.push("API_TEST_HOOKS=1 requires API_HOST to be a loopback address");
   const dataDir = path.resolve(cwd, read("DATA_DIR") ?? ".data");
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -61,10 +61,12 @@ const app = createApi({
   readiness: () => Promise.all([getKey.ready(), redis?.ping()]),
 });
 
-if (config.testHooks) log.warn("api_test_hooks_enabled", { hooks: "/__test/outage drops every other request; never enable outside tests" });
+if (config.testHooks) {
+  log.warn("api_test_hooks_enabled", { hooks: "/__test/outage drops every other request, for loopback requests with TEST_HOOKS_TOKEN; never enable outside tests" });
+}
 
 const fetch = (request: Request, env: HttpBindings | Http2Bindings) => app.fetch(request, env);
-const server = serve({ fetch: config.testHooks ? withTestHooks(fetch) : fetch, port: config.port, hostname: config.host }, (info) => {
+const server = serve({ fetch: config.testHooks ? withTestHooks(fetch, config.testHooks, config.port) : fetch, port: config.port, hostname: config.host }, (info) => {
   log.info("api_started", {
     url: `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}`,
     issuer: config.issuer,

@@ -7,6 +7,7 @@ import type { IdpKeys } from "./keys";
 import type { Logger } from "./logger";
 import type { Fetch } from "./outbound-fetch";
 import { createProvider, firstPartyClientIds } from "./provider";
+import { createTestHooksGuard } from "../shared/test-hooks-access";
 import { createTestHooks } from "./test-hooks";
 import { createClaimPadding } from "./test-hooks/claim-padding";
 import { authenticate, USERS, type User } from "./users/users";
@@ -53,7 +54,8 @@ export function createIdp({ config, keys, log = console, fetch, users = USERS }:
   });
 
   // The test hooks go first: a simulated outage must silence the login pages as well as the protocol endpoints.
-  const routes: RouteHandler[] = padding ? [createTestHooks(provider, padding), interactions] : [interactions];
+  const routes: RouteHandler[] =
+    config.testHooks && padding ? [createTestHooks(provider, padding, createTestHooksGuard(config.testHooks, hookPorts(config))), interactions] : [interactions];
   const providerCallback = provider.callback();
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
@@ -82,4 +84,13 @@ export function createIdp({ config, keys, log = console, fetch, users = USERS }:
   };
 
   return { provider, handler };
+}
+
+/**
+ * The ports a hook request may name in `Host`: the one listened on, and the issuer's, where a proxy in front (the
+ * interoperability tests' IdP double) passes the browser-facing `Host` on.
+ */
+function hookPorts({ port, issuer }: IdpConfig): number[] {
+  const url = new URL(issuer);
+  return [port, Number(url.port || (url.protocol === "https:" ? 443 : 80))];
 }

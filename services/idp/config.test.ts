@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config";
 
 const cwd = path.resolve("/srv/tessera");
+const TOKEN = "a-test-hooks-token-of-at-least-32-characters";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -28,7 +29,7 @@ describe("loadConfig", () => {
       apiAudience: "http://localhost:4001",
       accessTokenTtlSeconds: 300,
       dataDir: path.join(cwd, ".data"),
-      testHooks: false,
+      testHooks: undefined,
     });
   });
 
@@ -59,7 +60,7 @@ describe("loadConfig", () => {
       apiAudience: "https://api.example.test",
       accessTokenTtlSeconds: 1,
       dataDir: "/var/lib/tessera",
-      testHooks: false,
+      testHooks: undefined,
     });
   });
 
@@ -96,13 +97,52 @@ describe("loadConfig", () => {
     expect(problems[0]).toContain(name);
   });
 
-  it("enables the test hooks only when explicitly asked, and only on loopback", () => {
-    expect(loadConfig({ IDP_TEST_HOOKS: "1" }, cwd).testHooks).toBe(true);
-    expect(loadConfig({ IDP_TEST_HOOKS: "0" }, cwd).testHooks).toBe(false);
-    expect(loadConfig({ IDP_TEST_HOOKS: "1", IDP_HOST: "127.0.0.1" }, cwd).testHooks).toBe(true);
-    expect(problemsOf({ IDP_TEST_HOOKS: "1", IDP_HOST: "0.0.0.0" })).toEqual([
+  it("enables the test hooks only when explicitly asked, with a token, and only on loopback", () => {
+    const hooks = { IDP_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN };
+    expect(loadConfig(hooks, cwd).testHooks).toEqual({ token: TOKEN });
+    expect(loadConfig({ IDP_TEST_HOOKS: "0", TEST_HOOKS_TOKEN: TOKEN }, cwd).testHooks).toBeUndefined();
+    expect(loadConfig({ TEST_HOOKS_TOKEN: TOKEN }, cwd).testHooks).toBeUndefined();
+    expect(loadConfig({ ...hooks, IDP_HOST: "127.0.0.1" }, cwd).testHooks).toEqual({ token: TOKEN });
+    expect(problemsOf({ ...hooks, IDP_HOST: "0.0.0.0" })).toEqual([
       expect.stringContaining("IDP_TEST_HOOKS=1 requires the IdP to listen on loopback"),
     ]);
+  });
+
+  it("refuses the test hooks without a token, or with a short one", () => {
+    expect(problemsOf({ IDP_TEST_HOOKS: "1" })).toEqual([expect.stringMatching(/^IDP_TEST_HOOKS=1 requires TEST_HOOKS_TOKEN/)]);
+    expect(problemsOf({ IDP_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: "short" })).toEqual([expect.stringMatching(/^TEST_HOOKS_TOKEN must be at least 32/)]);
+  });
+
+  describe("with NODE_ENV=production", () => {
+    /** What the end-to-end suite, the interop and cluster stacks and the benchmark run. */
+    const TEST_STACK = { NODE_ENV: "production", OIDC_ISSUER: "http://localhost:4100", OIDC_CLIENT_SECRET: "e2e-only-client-secret", IDP_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN };
+
+    it("serves the hooks to a test stack: issuer on loopback, a token, a secret of its own", () => {
+      expect(loadConfig(TEST_STACK, cwd).testHooks).toEqual({ token: TOKEN });
+      expect(loadConfig({ ...TEST_STACK, OIDC_ISSUER: "http://127.0.0.1:4100" }, cwd).testHooks).toEqual({ token: TOKEN });
+    });
+
+    it("refuses the hooks off loopback, and without a token", () => {
+      expect(problemsOf({ ...TEST_STACK, OIDC_ISSUER: "https://idp.example.com" })).toEqual([
+        "IDP_TEST_HOOKS=1 is refused in production unless OIDC_ISSUER is on loopback (localhost, 127.0.0.1 or [::1]): test hooks never run in a deployment",
+      ]);
+      expect(problemsOf({ ...TEST_STACK, TEST_HOOKS_TOKEN: "" })).toEqual([expect.stringMatching(/^IDP_TEST_HOOKS=1 requires TEST_HOOKS_TOKEN/)]);
+      expect(loadConfig({ ...TEST_STACK, OIDC_ISSUER: "https://idp.example.com", IDP_TEST_HOOKS: "0" }, cwd).testHooks).toBeUndefined();
+    });
+
+    it("refuses the development client secret, set or left to its default", () => {
+      for (const secret of [{}, { OIDC_CLIENT_SECRET: "dev-only-tessera-bff-secret" }] as Record<string, string>[]) {
+        const { OIDC_CLIENT_SECRET: _ignored, ...stack } = TEST_STACK;
+        expect(problemsOf({ ...stack, ...secret })).toEqual([expect.stringMatching(/^OIDC_CLIENT_SECRET is the development-only default/)]);
+      }
+      expect(loadConfig({ OIDC_CLIENT_SECRET: "dev-only-tessera-bff-secret" }, cwd).clientSecret).toBe("dev-only-tessera-bff-secret");
+    });
+
+    it("accepts the default secret with private_key_jwt, where no secret authenticates the client", () => {
+      const key = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y", d: "private" });
+      const { OIDC_CLIENT_SECRET: _ignored, ...stack } = TEST_STACK;
+      expect(loadConfig({ ...stack, OIDC_CLIENT_AUTH_METHOD: "private_key_jwt", OIDC_CLIENT_PRIVATE_KEY: key }, cwd).clientAuthMethod).toBe("private_key_jwt");
+    });
   });
 
   it("reports every problem at once", () => {

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { readTestHooksAccess, type TestHooksAccess } from "../shared/test-hooks-access";
 
 /**
  * Settings of the development identity provider. This is the only module of the IdP that reads the environment:
@@ -24,8 +25,8 @@ export interface IdpConfig {
   accessTokenTtlSeconds: number;
   /** Absolute directory for generated key material. */
   dataDir: string;
-  /** Serves the test-only hooks (see test-hooks/index.ts). Only ever set by test suites. */
-  testHooks: boolean;
+  /** Serves the test-only hooks (see test-hooks/index.ts) to callers with this token. Only ever set by test runners. */
+  testHooks: TestHooksAccess | undefined;
 }
 
 export const DEFAULTS = {
@@ -62,6 +63,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): IdpConfig {
   const problems: string[] = [];
+  const production = env.NODE_ENV?.trim() === "production";
   // An empty assignment in a .env file (`FOO=`) means "not set" rather than "set to nothing".
   const read = (name: keyof typeof DEFAULTS): string => {
     const value = env[name]?.trim();
@@ -112,6 +114,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!CLIENT_AUTH_METHODS.includes(clientAuthMethod)) {
     problems.push(`OIDC_CLIENT_AUTH_METHOD must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
   }
+  // Everyone knows the default: a production build that runs this IdP (the test stacks) must bring its own, as the
+  // web app must. With private_key_jwt no secret authenticates the client, so the default is harmless there.
+  if (production && clientSecret === DEFAULTS.OIDC_CLIENT_SECRET && clientAuthMethod !== "private_key_jwt") {
+    problems.push("OIDC_CLIENT_SECRET is the development-only default, refused with NODE_ENV=production; set a secret of your own");
+  }
   const clientPublicKey = clientAuthMethod === "private_key_jwt" ? publicHalf(env.OIDC_CLIENT_PRIVATE_KEY, problems) : undefined;
 
   const host = env.IDP_HOST?.trim() || undefined;
@@ -120,9 +127,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!["", "0", "1"].includes(testHooksRaw)) {
     problems.push(`IDP_TEST_HOOKS must be 1 (enabled) or 0/unset (disabled) (got "${testHooksRaw}")`);
   }
-  const testHooks = testHooksRaw === "1";
-  // The hooks hand out tokens to anyone who asks, so they are only served where nobody else can ask.
-  if (testHooks && host !== undefined && !LOOPBACK_HOSTS.has(host)) {
+  // The hooks hand out tokens to whoever may call them: the test runner that started this IdP, on this machine.
+  const testHooks =
+    testHooksRaw === "1" ? readTestHooksAccess(env, { enabledBy: "IDP_TEST_HOOKS", production, loopbackUrls: { OIDC_ISSUER: issuer } }, problems) : undefined;
+  if (testHooksRaw === "1" && host !== undefined && !LOOPBACK_HOSTS.has(host)) {
     problems.push(`IDP_TEST_HOOKS=1 requires the IdP to listen on loopback only; unset IDP_HOST (got "${host}")`);
   }
 

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   if (config.testHooks) {
     console.warn(
       "[idp] TEST HOOKS ENABLED (IDP_TEST_HOOKS=1): /__test/ hands out issued tokens, revokes grants, ends " +
-        "sessions and simulates outages. Tests only.",
+        "sessions and simulates outages, for requests to a loopback host that carry TEST_HOOKS_TOKEN. Tests only.",
     );
   }
 

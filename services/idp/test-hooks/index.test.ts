@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authorizationRequest, authorize, signIn, startTestIdp, tokenRequest, type TestIdp } from "../testing/test-idp";
@@ -9,19 +10,35 @@ const BOB = { username: "bob", password: "builder" };
 
 let test: TestIdp;
 
+const TOKEN = "a-test-hooks-token-of-at-least-32-characters";
+
 beforeEach(async () => {
-  test = await startTestIdp({ testHooks: true });
+  test = await startTestIdp({ testHooks: { token: TOKEN } });
 });
 
 afterEach(async () => {
   await test?.close();
 });
 
-const hook = (method: string, name: string, params: Record<string, string> = {}) => {
+const hookUrl = (name: string, params: Record<string, string> = {}) => {
   const url = new URL(`/__test/${name}`, test.config.issuer);
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return fetch(url, { method });
+  return url;
 };
+
+const hook = (method: string, name: string, params: Record<string, string> = {}) =>
+  fetch(hookUrl(name, params), { method, headers: { "x-test-hooks-token": TOKEN } });
+
+/** A hook request with the `Host` header given (fetch sets its own). */
+const hookWithHost = (host: string, method: string, name: string, params: Record<string, string> = {}) =>
+  new Promise<{ status: number; contentType: string | undefined }>((resolve, reject) => {
+    const request = httpRequest(hookUrl(name, params), { method, headers: { host, "x-test-hooks-token": TOKEN } }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, contentType: response.headers["content-type"] }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
 
 const stats = async (params: Record<string, string> = {}) => {
   const response = await hook("GET", "stats", params);
@@ -282,6 +299,48 @@ describe("issued", () => {
       refreshTokens: [first.tokens.refresh_token, second.tokens.refresh_token, refreshed.body.refresh_token],
       idTokens: [first.tokens.id_token, second.tokens.id_token, refreshed.body.id_token],
     });
+  });
+});
+
+describe("access", () => {
+  const port = () => new URL(test.config.issuer).port;
+
+  it("treats a request without the token, or with another, as if there were no hooks", async () => {
+    const { tokens } = await signIn(test);
+    const refused: Record<string, string>[] = [{}, { "x-test-hooks-token": "wrong" }, { "x-test-hooks-token": TOKEN.slice(0, -1) }, { "x-test-hooks-token": `${TOKEN}x` }];
+    for (const headers of refused) {
+      for (const [method, name] of [["GET", "issued"], ["GET", "tokens"], ["POST", "revoke"], ["POST", "end-session"], ["POST", "outage"]] as const) {
+        const response = await fetch(hookUrl(name, { sub: alice.sub, down: "1" }), { method, headers });
+        // oidc-provider's own 404, as with the hooks off (app.test.ts).
+        expect(response.status, `${method} ${name}`).toBe(404);
+        expect(response.headers.get("content-type"), `${method} ${name}`).not.toContain("application/json");
+      }
+    }
+    // Nothing happened: no outage, no revocation, no ended session.
+    expect((await discovery()).status).toBe(200);
+    expect((await refresh(tokens.refresh_token!)).status).toBe(200);
+    expect(test.backchannelDeliveries).toEqual([]);
+  });
+
+  it("refuses the right token sent to a name other than loopback's, as DNS rebinding would", async () => {
+    for (const host of [`attacker.example:${port()}`, "attacker.example", `localhost.attacker.example:${port()}`, "127.0.0.1:1"]) {
+      const response = await hookWithHost(host, "GET", "issued");
+      expect(response.status, host).toBe(404);
+      expect(response.contentType, host).not.toContain("application/json");
+    }
+  });
+
+  it("serves the right token at each loopback name with the IdP's port", async () => {
+    for (const host of [`localhost:${port()}`, `127.0.0.1:${port()}`, `[::1]:${port()}`]) {
+      expect(await hookWithHost(host, "GET", "issued"), host).toEqual({ status: 200, contentType: "application/json" });
+    }
+  });
+
+  it("during an outage, drops a hook request without the token as any other request", async () => {
+    expect((await hook("POST", "outage", { down: "1" })).status).toBe(204);
+    await expect(fetch(hookUrl("outage", { down: "0" }), { method: "POST" })).rejects.toThrow(TypeError);
+    expect(await (await hook("GET", "outage")).json()).toEqual({ down: true });
+    expect((await hook("POST", "outage", { down: "0" })).status).toBe(204);
   });
 });
 

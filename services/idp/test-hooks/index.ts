@@ -1,15 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
+import { TEST_HOOKS_HEADER } from "../../shared/test-hooks-access";
 import { MAX_PADDING_BYTES, type ClaimPadding } from "./claim-padding";
 import { recordIssued } from "./issued";
 import { trackSubjectSessions } from "./subject-sessions";
 
 /**
- * Test-only HTTP hooks, served only with `IDP_TEST_HOOKS=1` (the end-to-end suite sets it; nothing else should).
- * They let a test see what the IdP issued, for instance to prove that none of those tokens ever reaches the
- * browser, and play the parts of an IdP administrator and of an unreliable network, without reaching into the web
- * app. Every answer carries `cache-control: no-store` and, when it has a body, is JSON. A missing or malformed
- * parameter is a 400, an unknown hook a 404, a wrong method a 405 with `allow`.
+ * Test-only HTTP hooks, served only with `IDP_TEST_HOOKS=1` and `TEST_HOOKS_TOKEN` (the end-to-end suite and the
+ * benchmark set them; nothing else should). They let a test see what the IdP issued, for instance to prove that
+ * none of those tokens ever reaches the browser, and play the parts of an IdP administrator and of an unreliable
+ * network, without reaching into the web app. A request reaches a hook only with that token in
+ * `x-test-hooks-token` and a loopback `Host` (`../../shared/test-hooks-access.ts`); any other is handled as if
+ * there were no hooks (oidc-provider's 404, or a dropped connection during an outage). Every hook's answer carries
+ * `cache-control: no-store` and, when it has a body, is JSON. A missing or malformed parameter is a 400, an
+ * unknown hook a 404, a wrong method a 405 with `allow`.
  *
  * - `GET /__test/tokens?sub=<sub>`: the tokens of the latest token-endpoint response for that subject; 404 when
  *   none was issued.
@@ -71,7 +75,8 @@ const requireSub = (params: URLSearchParams, hook: (sub: string) => Promise<Repl
   return sub ? hook(sub) : Promise.resolve(badRequest("sub is required"));
 };
 
-export function createTestHooks(provider: Provider, padding: ClaimPadding) {
+/** `allowed` tells a hook request from any other (see test-hooks-access.ts): the `Host` header and the token presented. */
+export function createTestHooks(provider: Provider, padding: ClaimPadding, allowed: (host: string | undefined, token: string | undefined) => boolean) {
   const tokens = recordIssued(provider);
   const subjects = trackSubjectSessions(provider);
   let down = false;
@@ -140,7 +145,8 @@ export function createTestHooks(provider: Provider, padding: ClaimPadding) {
 
   return async function handleTestHook(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://idp.invalid");
-    if (!url.pathname.startsWith(TEST_HOOKS_PREFIX)) {
+    const token = req.headers[TEST_HOOKS_HEADER];
+    if (!url.pathname.startsWith(TEST_HOOKS_PREFIX) || !allowed(req.headers.host, typeof token === "string" ? token : undefined)) {
       if (!down) return false;
       req.socket.destroy();
       return true;

@@ -73,7 +73,7 @@ export async function startTestIdp(overrides: Partial<Pick<IdpConfig, "testHooks
       apiAudience: "http://localhost:4001",
       accessTokenTtlSeconds: 5,
       dataDir,
-      testHooks: false,
+      testHooks: undefined,
       ...overrides,
     };
     const keys = await loadOrCreateKeys(path.join(dataDir, "idp"));
