@@ -1,27 +1,22 @@
 /**
  * The IdP's published signing keys (its `jwks_uri`), for ID tokens and logout tokens alike. Edge-safe.
  */
-import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import type { JWTVerifyGetKey } from "jose";
 import { getConfig } from "@/lib/config";
 import { idpMetadata } from "./discovery";
-
-/** A key getter over a `jwks_uri` found at run time, with jose's caching and cooldown. */
-function remoteKeys(jwksUri: () => Promise<string>, timeoutMs: number): JWTVerifyGetKey {
-  let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
-  return async (header, token) => {
-    keys ??= createRemoteJWKSet(new URL(await jwksUri()), { timeoutDuration: timeoutMs });
-    return keys(header, token);
-  };
-}
+import { createKeySet } from "./key-set";
 
 let keys: JWTVerifyGetKey | undefined;
 
-/** The configured IdP's keys: one cache per process. */
+/** The configured IdP's keys: one set per process, fetched within the budget of `key-set.ts`. */
 export function idpKeys(): JWTVerifyGetKey {
-  keys ??= remoteKeys(async () => {
-    const { jwks_uri } = await idpMetadata();
-    if (!jwks_uri) throw new Error("The IdP's discovery document has no jwks_uri");
-    return jwks_uri;
-  }, getConfig().idpTimeoutMs);
+  keys ??= createKeySet({
+    jwksUri: async () => {
+      const { jwks_uri } = await idpMetadata();
+      if (!jwks_uri) throw new Error("The IdP's discovery document has no jwks_uri");
+      return jwks_uri;
+    },
+    timeoutMs: getConfig().idpTimeoutMs,
+  });
   return keys;
 }

@@ -2,8 +2,10 @@ import type { FetchImplementation, JSONWebKeySet } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import { verifyAccessToken } from "./access-token";
 import { createIssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
+import { MIN_FETCH_INTERVAL_MS } from "./key-set";
 import type { Logger } from "../logger";
 import type { KeyResolver, TokenErrorCode } from "./signed-token";
+import { createFakeClock } from "../testing/fake-clock";
 import { createTestIssuer, TEST_AUDIENCE, TEST_CLIENT, TEST_ISSUER, type TestIssuer } from "../testing/test-issuer";
 
 const DISCOVERY_URL = `${TEST_ISSUER}/.well-known/openid-configuration`;
@@ -137,20 +139,31 @@ describe("createIssuerKeys", () => {
   });
 
   it("re-reads the key set for an unknown kid, so a rotation is picked up", async () => {
-    const getKey = keys({ cooldownMs: 0 });
+    const getKey = keys();
     expect(await outcome(getKey, await signer.mint())).toBe("accepted");
+    clock += MIN_FETCH_INTERVAL_MS;
     await signer.rotate();
     expect(await outcome(getKey, await signer.mint())).toBe("accepted");
     expect(idp.count(JWKS_URL)).toBe(2);
   });
 
-  it("does not re-read the key set for unknown kids during the cooldown", async () => {
-    const getKey = keys({ cooldownMs: 60_000 });
+  it("holds a token of a new key until the next fetch the budget allows, however many unknown kids came first", async () => {
+    const fake = createFakeClock(clock);
+    const getKey = keys({ now: fake.now, sleep: fake.sleep });
     expect(await outcome(getKey, await signer.mint())).toBe("accepted");
+
+    const madeUp: Promise<string>[] = [];
+    for (let step = 0; step < 20; step += 1) {
+      madeUp.push(outcome(getKey, await signer.mint({ header: { kid: `made-up-${step}` } })));
+      await fake.advance(100);
+    }
     await signer.rotate();
-    expect(await outcome(getKey, await signer.mint())).toBe("unknown_key");
-    expect(await outcome(getKey, await signer.mint())).toBe("unknown_key");
-    expect(idp.count(JWKS_URL)).toBe(1);
+    const signedWithNewKey = outcome(getKey, await signer.mint());
+    await fake.advance(MIN_FETCH_INTERVAL_MS - 2_000);
+
+    expect(await signedWithNewKey).toBe("accepted");
+    expect(new Set(await Promise.all(madeUp))).toEqual(new Set(["unknown_key"]));
+    expect(idp.count(JWKS_URL)).toBe(2);
   });
 
   it("keeps verifying with cached keys while the JWKS endpoint is down", async () => {
@@ -168,14 +181,14 @@ describe("createIssuerKeys", () => {
   });
 
   it("stops trusting a key the IdP withdraws once the background refresh has run", async () => {
-    const getKey = keys({ refreshIntervalMs: 1_000, cooldownMs: 60_000 });
+    const getKey = keys({ refreshIntervalMs: 1_000 });
     const oldToken = await signer.mint();
     expect(await outcome(getKey, oldToken)).toBe("accepted");
 
     await signer.rotate();
     const current = signer.jwks().keys.slice(-1);
     idp.jwks = () => ({ keys: current });
-    clock += 1_000;
+    clock += MIN_FETCH_INTERVAL_MS;
     await getKey({ alg: "ES256", kid: current[0]?.kid as string }).catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
 

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from "jose";
+import type { FetchImplementation } from "jose";
+import { createKeySet, type KeySet } from "./key-set";
 import type { KeyResolver } from "./signed-token";
 import type { Logger } from "../logger";
 
@@ -10,11 +11,13 @@ export interface IssuerKeysOptions {
   timeoutMs?: number;
   /** After a failed discovery, requests fail fast for this long instead of each calling the IdP. */
   retryAfterMs?: number;
-  /** Minimum spacing of JWKS re-fetches caused by an unknown `kid`. */
-  cooldownMs?: number;
+  /** The JWKS fetch budget: at most one fetch per this many milliseconds (see `key-set.ts`). */
+  minFetchIntervalMs?: number;
   /** How often the JWKS is re-read in the background, so keys the IdP withdraws stop being trusted. */
   refreshIntervalMs?: number;
   now?: () => number;
+  /** Waits for the next JWKS fetch's turn. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class DiscoveryError extends Error {
@@ -47,13 +50,14 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
     fetch: fetchImpl = fetch,
     timeoutMs = 5_000,
     retryAfterMs = 2_000,
-    cooldownMs = 30_000,
+    minFetchIntervalMs,
     refreshIntervalMs = 10 * 60_000,
     now = Date.now,
+    sleep,
   } = options;
   const discoveryUrl = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
 
-  async function discover(): Promise<RemoteJWKSet> {
+  async function discover(): Promise<KeySet> {
     const response = await fetchImpl(discoveryUrl, {
       method: "GET",
       headers: new Headers({ accept: "application/json" }),
@@ -63,21 +67,16 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
     if (response.status !== 200) throw new DiscoveryError(`discovery answered HTTP ${response.status}`);
     const jwksUri = jwksUriOf(await response.json(), issuer);
     log.info("issuer_discovered", { issuer, jwksUri: jwksUri.href });
-    // An infinite cache age keeps known keys working while the JWKS endpoint is down; the background
-    // refresh below and the re-fetch on an unknown kid keep the set current.
-    return createRemoteJWKSet(jwksUri, {
-      timeoutDuration: timeoutMs,
-      cooldownDuration: cooldownMs,
-      cacheMaxAge: Infinity,
-      [customFetch]: fetchImpl,
-    });
+    // Known keys never lapse, so they keep working while the JWKS endpoint is down; the background refresh below
+    // and the fetch on an unknown kid keep the set current.
+    return createKeySet({ jwksUri, fetch: fetchImpl, timeoutMs, minFetchIntervalMs, now, sleep });
   }
 
-  let discovery: { jwks: Promise<RemoteJWKSet>; failedAt?: number } | undefined;
-  function keySet(): Promise<RemoteJWKSet> {
+  let discovery: { jwks: Promise<KeySet>; failedAt?: number } | undefined;
+  function keySet(): Promise<KeySet> {
     const retry = discovery?.failedAt !== undefined && now() - discovery.failedAt >= retryAfterMs;
     if (discovery === undefined || retry) {
-      const attempt: { jwks: Promise<RemoteJWKSet>; failedAt?: number } = { jwks: discover() };
+      const attempt: { jwks: Promise<KeySet>; failedAt?: number } = { jwks: discover() };
       attempt.jwks.catch((error: unknown) => {
         attempt.failedAt = now();
         log.warn("issuer_discovery_failed", { issuer, error });
@@ -88,10 +87,10 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   }
 
   let nextRefreshAt = now() + refreshIntervalMs;
-  function refreshInBackground(jwks: RemoteJWKSet): void {
-    if (now() < nextRefreshAt || jwks.reloading) return;
+  function refreshInBackground(jwks: KeySet): void {
+    if (now() < nextRefreshAt) return;
     nextRefreshAt = now() + refreshIntervalMs;
-    jwks.reload().catch((error: unknown) => log.warn("jwks_refresh_failed", { issuer, error }));
+    jwks.refresh().catch((error: unknown) => log.warn("jwks_refresh_failed", { issuer, error }));
   }
 
   const resolve: KeyResolver = async (header) => {
