@@ -24,6 +24,7 @@ const PRODUCTION: Record<string, string> = {
 describe("loadConfig", () => {
   it("works with no environment at all", () => {
     expect(loadConfig({}, "/repo")).toEqual({
+      production: false,
       port: 4001,
       host: "127.0.0.1",
       issuer: "http://localhost:4000",
@@ -55,6 +56,7 @@ describe("loadConfig", () => {
       "/repo",
     );
     expect(config).toEqual({
+      production: true,
       port: 5001,
       host: "0.0.0.0",
       issuer: "https://login.example.com/realms/tessera",

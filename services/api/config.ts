@@ -4,6 +4,8 @@ import { normalizeTokenType } from "./tokens/signed-token";
 
 /** The API's settings. This module is the only place in the API that reads the environment. */
 export interface ApiConfig {
+  /** `NODE_ENV=production`: unsafe settings are refused rather than warned about. */
+  production: boolean;
   port: number;
   host: string;
   issuer: string;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    production,
     port,
     host,
     issuer,

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createJsonLogger, type Logger } from "../logger";
-import { connectRedis, createRedisRevocationStore } from "./redis";
+import { connectRedis, createRedisRevocationStore, evictionPolicy } from "./redis";
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
 import { describeRevocationStoreContract } from "../testing/revocation-store-contract";
 import { createTestApi } from "../testing/test-api";
@@ -147,6 +147,13 @@ describe.skipIf(!redisServerAvailable())("Redis revocation store (real redis-ser
       );
       expect(statuses.sort()).toEqual([200, 400, 400, 400]);
     });
+  });
+
+  it("reads Redis's eviction policy, which the API refuses in production unless it is noeviction", async () => {
+    await redis.config("SET", "maxmemory-policy", "allkeys-lru");
+    expect(await evictionPolicy(redis)).toBe("allkeys-lru");
+    await redis.config("SET", "maxmemory-policy", "noeviction");
+    expect(await evictionPolicy(redis)).toBe("noeviction");
   });
 
   describe("when Redis goes away", () => {

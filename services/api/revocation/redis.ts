@@ -95,3 +95,16 @@ export function connectRedis(url: string, log: Logger): Redis {
   });
   return redis;
 }
+
+/**
+ * Redis must never evict the revocation list: an evicted entry lets a revoked token through again. With
+ * `noeviction`, a full Redis refuses writes instead, which the API answers with 503. Read from `INFO` (which
+ * managed Redis services allow where they deny `CONFIG`); `undefined` when Redis could not be asked.
+ */
+export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+  try {
+    return /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
