@@ -33,6 +33,12 @@ export class KeySetError extends CodedError<"keys_unavailable"> {
   override readonly name = "KeySetError";
 }
 
+/**
+ * Milliseconds on a clock that never goes back: the budget and the "fetched since this token arrived" rule must
+ * not hold every unknown kid, or trust a stale read, when the wall clock is set back.
+ */
+const monotonicNow = () => performance.timeOrigin + performance.now();
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createKeySet(options: KeySetOptions): JWTVerifyGetKey {
@@ -42,7 +48,7 @@ export function createKeySet(options: KeySetOptions): JWTVerifyGetKey {
     fetch: fetchImpl = fetch,
     minFetchIntervalMs = MIN_FETCH_INTERVAL_MS,
     maxAgeMs = MAX_AGE_MS,
-    now = Date.now,
+    now = monotonicNow,
     sleep = defaultSleep,
   } = options;
   /** The keys, and when the fetch that read them started. */
@@ -67,7 +73,8 @@ export function createKeySet(options: KeySetOptions): JWTVerifyGetKey {
     if (next !== undefined) return next.done;
     const attempt: { startedAt?: number; done: Promise<void> } = { done: Promise.resolve() };
     attempt.done = (async () => {
-      const wait = lastStartedAt + minFetchIntervalMs - now();
+      // Never longer than the interval, whatever the clock says.
+      const wait = Math.min(minFetchIntervalMs, lastStartedAt + minFetchIntervalMs - now());
       if (wait > 0) await sleep(wait);
       attempt.startedAt = lastStartedAt = now();
       await read(attempt.startedAt);

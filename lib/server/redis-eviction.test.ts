@@ -43,4 +43,18 @@ describe.skipIf(!redisServerAvailable())("Redis's eviction policy (real redis-se
     expect(exit).not.toHaveBeenCalled();
     expect(String(warned.mock.calls[0]?.[0])).toMatch(/warning: .*volatile-ttl/);
   });
+
+  it("says so when the policy cannot be read, as with an ACL that denies INFO", async () => {
+    await redis.call("ACL", "SETUSER", "no-info", "on", "nopass", "+@all", "-info", "~*");
+    const limited = connectRedis(new URL(server.url.replace("redis://", "redis://no-info@")));
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await new Promise((resolve) => limited.once("ready", resolve));
+      const exit = vi.fn();
+      expect(await checkEvictionPolicy(limited, { production: true, exit })).toBeUndefined();
+      expect(String(logged.mock.calls.at(-1)?.[0])).toMatch(/could not read Redis's maxmemory-policy.*\+info/);
+    } finally {
+      limited.disconnect();
+    }
+  });
 });

@@ -17,9 +17,16 @@ export interface EvictionCheck {
   exit: (code: number) => void;
 }
 
-/** Resolves with the policy found (`undefined` when Redis could not be asked: `/readyz` says so anyway). */
+/** Resolves with the policy found; `undefined` when it could not be read, which is logged. */
 export async function checkEvictionPolicy(redis: Redis, { production, exit }: EvictionCheck): Promise<string | undefined> {
-  const policy = await evictionPolicy(redis).catch(() => undefined);
+  let policy: string | undefined;
+  try {
+    policy = await evictionPolicy(redis);
+  } catch (error) {
+    // An ACL that denies INFO hides the policy: say so, since nothing else will.
+    logError("start", "could not read Redis's maxmemory-policy to check that it is noeviction; give the Redis user +info", error);
+    return undefined;
+  }
   if (policy === undefined || policy === "noeviction") return policy;
   const problem = `Redis's maxmemory-policy is ${policy}: it may drop ended sessions (readmitting them) and spent refresh tokens (sending them again); set maxmemory-policy noeviction`;
   if (production) {

@@ -7,7 +7,7 @@ import { createIssuerKeys } from "./tokens/issuer-keys";
 import { createJsonLogger } from "./logger";
 import { verifyLogoutToken } from "./tokens/logout-token";
 import { createSqliteNotesStore } from "./notes-store";
-import { connectRedis, createRedisRevocationStore, evictionPolicy } from "./revocation/redis";
+import { checkEvictionPolicy, connectRedis, createRedisRevocationStore } from "./revocation/redis";
 import { createSqliteRevocationStore } from "./revocation/sqlite";
 import { withTestHooks } from "./test-hooks";
 import { createVerificationCache } from "./tokens/verification-cache";
@@ -33,16 +33,7 @@ try {
 }
 const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
 // At every connection: an evicting Redis stops the API in production, and is a warning in development.
-redis?.on("ready", async () => {
-  const policy = await evictionPolicy(redis);
-  if (policy === undefined || policy === "noeviction") return;
-  const reason = `Redis's maxmemory-policy is ${policy}: it may drop revoked tokens and sessions; set maxmemory-policy noeviction`;
-  if (config.production) {
-    log.error("api_start_failed", { code: "redis_evicts", reason });
-    process.exit(1);
-  }
-  log.warn("redis_evicts", { reason });
-});
+redis?.on("ready", () => void checkEvictionPolicy(redis, { production: config.production, log, exit: (code) => process.exit(code) }));
 const getKey = createIssuerKeys({ issuer: config.issuer, log });
 const verifyOptions = {
   getKey,

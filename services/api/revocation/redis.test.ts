@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createJsonLogger, type Logger } from "../logger";
-import { connectRedis, createRedisRevocationStore, evictionPolicy } from "./redis";
+import { checkEvictionPolicy, connectRedis, createRedisRevocationStore } from "./redis";
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
 import { describeRevocationStoreContract } from "../testing/revocation-store-contract";
 import { createTestApi } from "../testing/test-api";
@@ -149,11 +149,42 @@ describe.skipIf(!redisServerAvailable())("Redis revocation store (real redis-ser
     });
   });
 
-  it("reads Redis's eviction policy, which the API refuses in production unless it is noeviction", async () => {
-    await redis.config("SET", "maxmemory-policy", "allkeys-lru");
-    expect(await evictionPolicy(redis)).toBe("allkeys-lru");
-    await redis.config("SET", "maxmemory-policy", "noeviction");
-    expect(await evictionPolicy(redis)).toBe("noeviction");
+  describe("its eviction policy", () => {
+    const check = (production: boolean) => {
+      const lines: string[] = [];
+      const exit = vi.fn();
+      return { lines, exit, run: (client = redis) => checkEvictionPolicy(client, { production, log: createJsonLogger((line) => lines.push(line)), exit }) };
+    };
+
+    it("lets noeviction through in silence", async () => {
+      await redis.config("SET", "maxmemory-policy", "noeviction");
+      const { lines, exit, run } = check(true);
+      expect(await run()).toBe("noeviction");
+      expect(exit).not.toHaveBeenCalled();
+      expect(lines).toEqual([]);
+    });
+
+    it("stops the API in production on a policy that evicts, and only warns in development", async () => {
+      await redis.config("SET", "maxmemory-policy", "allkeys-lru");
+      const production = check(true);
+      expect(await production.run()).toBe("allkeys-lru");
+      expect(production.exit).toHaveBeenCalledWith(1);
+      expect(production.lines.join()).toMatch(/"code":"redis_evicts".*set maxmemory-policy noeviction/);
+      const development = check(false);
+      await development.run();
+      expect(development.exit).not.toHaveBeenCalled();
+      expect(development.lines.join()).toMatch(/"level":"warn","event":"redis_evicts"/);
+      await redis.config("SET", "maxmemory-policy", "noeviction");
+    });
+
+    it("says so when the policy cannot be read, as with an ACL that denies INFO", async () => {
+      await redis.call("ACL", "SETUSER", "api-no-info", "on", "nopass", "+@all", "-info", "~*");
+      const limited = await connect(server.url.replace("redis://", "redis://api-no-info@"));
+      const { lines, exit, run } = check(true);
+      expect(await run(limited)).toBeUndefined();
+      expect(exit).not.toHaveBeenCalled();
+      expect(lines.join()).toMatch(/redis_policy_unknown.*\+info/);
+    });
   });
 
   describe("when Redis goes away", () => {

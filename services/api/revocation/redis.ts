@@ -98,13 +98,28 @@ export function connectRedis(url: string, log: Logger): Redis {
 
 /**
  * Redis must never evict the revocation list: an evicted entry lets a revoked token through again. With
- * `noeviction`, a full Redis refuses writes instead, which the API answers with 503. Read from `INFO` (which
- * managed Redis services allow where they deny `CONFIG`); `undefined` when Redis could not be asked.
+ * `noeviction`, a full Redis refuses writes instead, which the API answers with 503. The policy is read from
+ * `INFO` (which managed Redis services allow where they deny `CONFIG`): any other stops the API in production
+ * (`exit`) and is a warning in development; one that cannot be read (an ACL without `+info`) is logged.
  */
-export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+export async function checkEvictionPolicy(
+  redis: Redis,
+  { production, log, exit }: { production: boolean; log: Logger; exit: (code: number) => void },
+): Promise<string | undefined> {
+  let policy: string | undefined;
   try {
-    return /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
-  } catch {
+    policy = /^maxmemory_policy:(\S+)/m.exec(await redis.info("memory"))?.[1];
+  } catch (error) {
+    log.error("redis_policy_unknown", { reason: "could not read Redis's maxmemory-policy; give the Redis user +info", error });
     return undefined;
   }
+  if (policy === undefined || policy === "noeviction") return policy;
+  const reason = `Redis's maxmemory-policy is ${policy}: it may drop revoked tokens and sessions; set maxmemory-policy noeviction`;
+  if (production) {
+    log.error("api_start_failed", { code: "redis_evicts", reason });
+    exit(1);
+  } else {
+    log.warn("redis_evicts", { reason });
+  }
+  return policy;
 }

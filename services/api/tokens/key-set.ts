@@ -31,10 +31,16 @@ export class KeySetError extends Error {
   override readonly name = "KeySetError";
 }
 
+/**
+ * Milliseconds on a clock that never goes back: the budget and the "fetched since this token arrived" rule must
+ * not hold every unknown kid, or trust a stale read, when the wall clock is set back.
+ */
+const monotonicNow = () => performance.timeOrigin + performance.now();
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createKeySet(options: KeySetOptions): KeySet {
-  const { jwksUri, fetch: fetchImpl = fetch, timeoutMs, minFetchIntervalMs = MIN_FETCH_INTERVAL_MS, now = Date.now, sleep = defaultSleep } = options;
+  const { jwksUri, fetch: fetchImpl = fetch, timeoutMs, minFetchIntervalMs = MIN_FETCH_INTERVAL_MS, now = monotonicNow, sleep = defaultSleep } = options;
   /** The keys, and when the fetch that read them started. */
   let keys: { find: ReturnType<typeof createLocalJWKSet>; readAt: number } | undefined;
   // A failed fetch counts too, so an unreachable endpoint is not asked more often than a healthy one.
@@ -57,7 +63,8 @@ export function createKeySet(options: KeySetOptions): KeySet {
     if (next !== undefined) return next.done;
     const attempt: { startedAt?: number; done: Promise<void> } = { done: Promise.resolve() };
     attempt.done = (async () => {
-      const wait = lastStartedAt + minFetchIntervalMs - now();
+      // Never longer than the interval, whatever the clock says.
+      const wait = Math.min(minFetchIntervalMs, lastStartedAt + minFetchIntervalMs - now());
       if (wait > 0) await sleep(wait);
       attempt.startedAt = lastStartedAt = now();
       await read(attempt.startedAt);
