@@ -5,7 +5,8 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { expect, test, type Page, type Response } from "@playwright/test";
+import { decodeJwt } from "jose";
+import { expect, test, type BrowserContext, type Page, type Response } from "@playwright/test";
 import { E2E } from "../playwright.config";
 import {
   AUTH_COOKIE_PREFIX,
@@ -13,6 +14,7 @@ import {
   cookieHeaderFor,
   expectAuthCookieAttributes,
   FRESH_COOKIE,
+  ID_TOKEN_COOKIE,
   isDeletion,
   rawRequest,
   serverLog,
@@ -34,7 +36,7 @@ const TRANSACTION_COOKIES = [...["pkce", "state", "nonce"].map((name) => `${AUTH
 /** Auth.js's CSRF cookie, for its own forms, which are not exposed: the callback deletes it instead of writing it. */
 const AUTH_JS_CSRF_COOKIE = `${AUTH_COOKIE_PREFIX}csrf`;
 /** Every cookie named in the answers of sign-in and its callback. */
-const SIGN_IN_COOKIES = [...TRANSACTION_COOKIES, AUTH_JS_CSRF_COOKIE, SESSION_COOKIE];
+const SIGN_IN_COOKIES = [...TRANSACTION_COOKIES, AUTH_JS_CSRF_COOKIE, SESSION_COOKIE, ID_TOKEN_COOKIE];
 
 test.describe("auth cookies", () => {
   test("sign-in's transaction cookies and the session cookie are __Host-, Secure, HttpOnly, Path=/, Lax; their responses no-store", async ({ page }) => {
@@ -67,6 +69,35 @@ test.describe("auth cookies", () => {
     // of the sign-in.
     const held = (await page.context().cookies(E2E.web)).map((cookie) => cookie.name).filter((name) => name.startsWith(AUTH_COOKIE_PREFIX));
     expect(held.sort()).toEqual([FRESH_COOKIE, SESSION_COOKIE].sort());
+  });
+
+  test("the ID token travels only to sign-out, where it hints the IdP, and only for its own session: one planted from another session gives no hint", async ({ browser, page }) => {
+    await signIn(page, USERS.alice);
+    const { sub } = await sessionTiming(page);
+    const own = (await page.context().cookies(`${E2E.web}/auth/logout`)).find((cookie) => cookie.name === ID_TOKEN_COOKIE);
+    expect(own).toMatchObject({ path: "/auth/logout", httpOnly: true, secure: true, sameSite: "Lax" });
+    expect((await page.context().cookies(E2E.web)).map((cookie) => cookie.name)).not.toContain(ID_TOKEN_COOKIE);
+
+    const signOut = async (context: BrowserContext) => {
+      const answer = await context.request.post(`${E2E.web}/auth/logout`, { headers: { origin: E2E.web }, maxRedirects: 0 });
+      expect(answer.status()).toBe(303);
+      const cleared = setCookies(answer.headersArray()).find((cookie) => cookie.name === ID_TOKEN_COOKIE);
+      expect(cleared && isDeletion(cleared)).toBe(true);
+      return new URL(answer.headers()["location"]!);
+    };
+    const hint = (await signOut(page.context())).searchParams.get("id_token_hint");
+    expect(hint && decodeJwt(hint).sub).toBe(sub);
+
+    // Bob's sealed ID token, planted in Alice's next session's browser, as a sibling subdomain could.
+    const bob = await browser.newContext();
+    await signIn(await bob.newPage(), USERS.bob);
+    const bobs = (await bob.cookies(`${E2E.web}/auth/logout`)).find((cookie) => cookie.name === ID_TOKEN_COOKIE)!;
+    await signIn(page, USERS.alice);
+    await page.context().addCookies([bobs]);
+    const planted = await signOut(page.context());
+    expect(planted.searchParams.has("id_token_hint")).toBe(false);
+    expect(planted.searchParams.get("client_id")).toBe(E2E.clientId);
+    await bob.close();
   });
 
   test("a silent refresh rewrites the session cookie with the same attributes, on a no-store response", async ({ page }) => {

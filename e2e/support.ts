@@ -114,9 +114,12 @@ export async function waitUntil(page: Page, epochMs: number): Promise<void> {
   if (wait > 0) await page.waitForTimeout(wait);
 }
 
-/** Every auth cookie's name starts with this; the browser then insists on Secure, Path=/ and no Domain. */
+/** Every auth cookie's name but the ID token's starts with this; the browser then insists on Secure, Path=/ and no Domain. */
 export const AUTH_COOKIE_PREFIX = "__Host-tessera-";
 export const SESSION_COOKIE = `${AUTH_COOKIE_PREFIX}session`;
+/** The ID token, sent only to the sign-out route: a cookie with a Path cannot be `__Host-`. */
+export const ID_TOKEN_COOKIE = "__Secure-tessera-id-token";
+export const ID_TOKEN_COOKIE_PATH = "/auth/logout";
 /** The freshness hint: present while the access token needs no refresh. */
 export const FRESH_COOKIE = `${AUTH_COOKIE_PREFIX}fresh`;
 
@@ -132,10 +135,11 @@ export const isDeletion = (cookie: SetCookie): boolean =>
 /** What every auth cookie must carry, deletions included (a browser ignores a `__Host-` deletion without them). */
 export function expectAuthCookieAttributes(cookie: SetCookie): void {
   const what = `Set-Cookie ${cookie.name}`;
-  expect(cookie.name, what).toMatch(new RegExp(`^${AUTH_COOKIE_PREFIX}`));
+  const idToken = cookie.name === ID_TOKEN_COOKIE;
+  if (!idToken) expect(cookie.name, what).toMatch(new RegExp(`^${AUTH_COOKIE_PREFIX}`));
   expect(cookie.attributes.has("secure"), `${what}: Secure`).toBe(true);
   expect(cookie.attributes.has("httponly"), `${what}: HttpOnly`).toBe(true);
-  expect(cookie.attributes.get("path"), `${what}: Path`).toBe("/");
+  expect(cookie.attributes.get("path"), `${what}: Path`).toBe(idToken ? ID_TOKEN_COOKIE_PATH : "/");
   expect(cookie.attributes.has("domain"), `${what}: Domain`).toBe(false);
   expect(cookie.attributes.get("samesite")?.toLowerCase(), `${what}: SameSite`).toBe("lax");
   expect(Buffer.byteLength(cookie.raw), `${what}: size`).toBeLessThan(4096);

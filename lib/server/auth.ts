@@ -17,7 +17,7 @@ import { idpKeys } from "@/lib/idp/keys";
 import { authorizationParams } from "@/lib/idp/quirks";
 import { logError } from "@/lib/log";
 import { COOKIE_NAMES, COOKIE_OPTIONS } from "@/lib/session/cookies";
-import { signInFailure } from "./sign-in-callback";
+import { keepIdToken, signInFailure } from "./sign-in-callback";
 import { sealSession, SessionTooLargeError, unsealSession } from "@/lib/session/seal";
 import { newSession, type Session } from "@/lib/session/session";
 
@@ -92,7 +92,9 @@ function buildAuthConfig(): NextAuthConfig {
           maxAge: config.sessionMaxAge,
           refreshSkew: config.refreshSkew,
         });
-        return session as unknown as JWT;
+        // The ID token is stored apart from the session (see `finishSignIn`).
+        keepIdToken(session.idToken);
+        return { ...session, idToken: undefined } as unknown as JWT;
       },
       // Auth.js's own session endpoint is not routed (see app/auth/[...nextauth]); this keeps it token-free regardless.
       session: ({ session }) => ({ expires: session.expires, user: { name: session.user?.name, email: session.user?.email } }) as typeof session,

@@ -39,13 +39,14 @@ describe("authorizeDataRequest", () => {
     expect(answer.headers.getSetCookie()).toEqual([]);
   });
 
-  it("clears the session cookie (every chunk) and the hint it came with, when it brought no session", async () => {
+  it("clears the session cookie (every chunk), its ID token's cookie and the hint it came with, when it brought no session", async () => {
     const cookie = "__Host-tessera-session.0=a; __Host-tessera-session.1=b; __Host-tessera-fresh=1; theme=dark";
     const answer = (await authorizeDataRequest(request({ "x-csrf": "1", cookie }), async () => null)) as Response;
     expect(answer.status).toBe(401);
     expect(answer.headers.getSetCookie().map((header) => header.split(";")[0])).toEqual([
       "__Host-tessera-session.0=",
       "__Host-tessera-session.1=",
+      "__Secure-tessera-id-token=",
       "__Host-tessera-fresh=",
     ]);
   });

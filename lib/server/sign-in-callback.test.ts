@@ -1,6 +1,7 @@
 import { NextRequest } from "next/server";
 import { describe, expect, it } from "vitest";
 import { CHUNK_SIZE, COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
+import { ID_TOKEN_COOKIE_DELETION, idTokenFor } from "@/lib/session/id-token-cookie";
 import { readSessionCookie, sealSession, SessionTooLargeError } from "@/lib/session/seal";
 import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
@@ -40,7 +41,7 @@ describe("finishSignIn: the session", () => {
   });
 
   it("re-chunks a session that Auth.js chunked at its own size, and it opens to the same session", async () => {
-    const session = sessionFixture({ idToken: "i".repeat(6000) });
+    const session = sessionFixture({ idToken: undefined, accessToken: "a".repeat(6000) });
     const sealed = await sealSession(session);
     expect(authJsWrites(sealed).length).toBeGreaterThan(1);
     const headers = await finishSignIn(answer(...authJsWrites(sealed)), []);
@@ -49,7 +50,7 @@ describe("finishSignIn: the session", () => {
     expect(written.map((cookie) => cookie.value.length)).toEqual([...Array<number>(full).fill(CHUNK_SIZE), sealed.length - full * CHUNK_SIZE]);
     expect(joinChunks(NAME, written)).toBe(sealed);
     expect(await readSessionCookie(written)).toEqual(session);
-    expect(headers.getSetCookie().slice(-2)).toEqual(DELETIONS);
+    expect(headers.getSetCookie().slice(-3)).toEqual([ID_TOKEN_COOKIE_DELETION, ...DELETIONS]);
   });
 
   it("deletes chunks the browser still holds from an earlier session that the new one does not use", async () => {
@@ -58,6 +59,25 @@ describe("finishSignIn: the session", () => {
     const written = sessionWrites(await finishSignIn(answer(...authJsWrites(sealed)), existing));
     expect(written.filter((cookie) => cookie.attributes.get("max-age") === "0").map((cookie) => cookie.name)).toEqual([`${NAME}.0`, `${NAME}.1`, `${NAME}.2`]);
     expect(written.filter((cookie) => cookie.value !== "").map((cookie) => cookie.name)).toEqual([NAME]);
+  });
+});
+
+describe("finishSignIn: the ID token", () => {
+  it("goes into its own cookie, for the sign-out route only, bound to the new session; the session cookie does not hold it", async () => {
+    const session = sessionFixture({ idToken: undefined });
+    const headers = await finishSignIn(answer(...authJsWrites(await sealSession(session))), [], "header.id-token-payload.signature");
+    const idTokenCookie = headers.getSetCookie().map(parseSetCookie).find((cookie) => cookie.name === COOKIE_NAMES.idToken);
+    expect(idTokenCookie?.attributes.get("path")).toBe("/auth/logout");
+    expect(idTokenCookie?.attributes.has("httponly")).toBe(true);
+    expect(idTokenCookie?.attributes.has("secure")).toBe(true);
+    expect(await idTokenFor(session, idTokenCookie?.value)).toBe("header.id-token-payload.signature");
+    expect(await idTokenFor({ ...session, id: "someone-else's-session" }, idTokenCookie?.value)).toBeUndefined();
+    expect(sessionWrites(headers).map((cookie) => cookie.value).join()).not.toContain("id-token-payload");
+  });
+
+  it("deletes an earlier sign-in's ID token cookie when the new session has none to store", async () => {
+    const headers = await finishSignIn(answer(...authJsWrites(await sealSession(sessionFixture({ idToken: undefined })))), [], undefined);
+    expect(headers.getSetCookie()).toContain(ID_TOKEN_COOKIE_DELETION);
   });
 });
 
@@ -84,6 +104,7 @@ describe("finishSignIn: the sign-in's leftover cookies", () => {
     expect(written.filter((setCookie) => !setCookie.startsWith(NAME))).toEqual([
       `${COOKIE_NAMES.pkce}=; Max-Age=0; ${ATTRIBUTES}`,
       `${COOKIE_NAMES.callbackUrl}-other=kept; ${ATTRIBUTES}`,
+      ID_TOKEN_COOKIE_DELETION,
       ...DELETIONS,
     ]);
   });

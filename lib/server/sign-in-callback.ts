@@ -5,7 +5,8 @@
  *
  * 1. The session: Auth.js chunks the cookie it stores at its own size; the middleware rewrites it at another. So its
  *    chunks are joined and written again by `sessionCookieWrites`, the one writer of the session cookie, which also
- *    dates it by the session's own end.
+ *    dates it by the session's own end. Its ID token, which the `jwt` callback handed over (`keepIdToken`), goes
+ *    into the cookie of its own, or, when it has none or it does not fit, a cookie left by an earlier sign-in goes.
  * 2. The leftovers: Auth.js deletes its PKCE, state and nonce cookies at the callback itself, but keeps
  *    `callback-url` (where to go once signed in) and writes `csrf` (for its own sign-in and sign-out forms, which
  *    this app does not expose): some 220 bytes that every later request would carry for as long as the browser
@@ -17,12 +18,15 @@ import type { NextRequest } from "next/server";
 import { causeChain } from "@/lib/errors";
 import { idpRefusalIn, isOAuthErrorCode } from "@/lib/idp/http";
 import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
+import { ID_TOKEN_COOKIE_DELETION, idTokenCookie } from "@/lib/session/id-token-cookie";
 import { unsealSession } from "@/lib/session/seal";
 
 interface Callback {
   /** The `error` the IdP sent the browser back with, instead of a code (`access_denied`, say). */
   authorizationError: string | null;
   tooLarge: boolean;
+  /** The new session's ID token, which the session cookie does not hold: it goes into a cookie of its own. */
+  idToken?: string;
 }
 
 const callbacks = new AsyncLocalStorage<Callback>();
@@ -42,11 +46,23 @@ export function signInFailure(error: unknown): string {
   return `sign-in failed${refusal ? `: ${refusal}` : ""}`;
 }
 
-/** Runs Auth.js's callback for `request`, and tells whether it failed because the session did not fit the cookie. */
-export async function runCallback(request: NextRequest, callback: () => Promise<Response>): Promise<{ response: Response; tooLarge: boolean }> {
+/** Called by Auth.js's `jwt` callback with the new session's ID token, for `finishSignIn` to store apart. */
+export function keepIdToken(idToken: string | undefined): void {
+  const callback = callbacks.getStore();
+  if (callback) callback.idToken = idToken;
+}
+
+/**
+ * Runs Auth.js's callback for `request`, and tells whether it failed because the session did not fit the cookie,
+ * and the new session's ID token.
+ */
+export async function runCallback(
+  request: NextRequest,
+  callback: () => Promise<Response>,
+): Promise<{ response: Response; tooLarge: boolean; idToken: string | undefined }> {
   const state: Callback = { authorizationError: request.nextUrl.searchParams.get("error"), tooLarge: false };
   const response = await callbacks.run(state, callback);
-  return { response, tooLarge: state.tooLarge };
+  return { response, tooLarge: state.tooLarge, idToken: state.idToken };
 }
 
 /** Written by Auth.js for a sign-in, of no use once it has succeeded. */
@@ -59,11 +75,11 @@ function parse(setCookie: string): CookieLike {
 }
 
 /**
- * `headers` (of the callback's answer) with the session, when it stores one, written by this app, and without
- * Auth.js's writes of the leftover cookies; with their deletion once a session is stored. `existing` are the
- * cookies the browser sent.
+ * `headers` (of the callback's answer) with the session, when it stores one, written by this app, its ID token in
+ * the cookie of its own, and without Auth.js's writes of the leftover cookies; with their deletion once a session
+ * is stored. `existing` are the cookies the browser sent.
  */
-export async function finishSignIn(headers: Headers, existing: Iterable<CookieLike>): Promise<Headers> {
+export async function finishSignIn(headers: Headers, existing: Iterable<CookieLike>, idToken?: string): Promise<Headers> {
   const written = headers.getSetCookie();
   const isSession = (setCookie: string) => isChunkOf(COOKIE_NAMES.session, parse(setCookie).name);
   const stored = written.filter(isSession).map(parse).filter((cookie) => cookie.value !== "");
@@ -77,6 +93,8 @@ export async function finishSignIn(headers: Headers, existing: Iterable<CookieLi
   }
   if (session && sealed) {
     for (const setCookie of sessionCookieWrites(sealed, new Date(session.expiresAt * 1000), existing).setCookies) headers.append("set-cookie", setCookie);
+    const idTokenWrite = await idTokenCookie({ ...session, idToken });
+    headers.append("set-cookie", idTokenWrite ?? ID_TOKEN_COOKIE_DELETION);
     for (const name of LEFTOVER_COOKIES) headers.append("set-cookie", cookieDeletion(name));
   }
   return headers;

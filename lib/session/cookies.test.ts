@@ -5,8 +5,14 @@ const NAME = COOKIE_NAMES.session;
 const cookie = (name: string, value: string) => ({ name, value });
 
 describe("COOKIE_NAMES", () => {
-  it("gives every auth cookie the __Host- prefix", () => {
-    for (const name of Object.values(COOKIE_NAMES)) expect(name.startsWith("__Host-")).toBe(true);
+  it("gives every auth cookie the __Host- prefix, but the ID token's, which has a path and so is __Secure-", () => {
+    for (const [key, name] of Object.entries(COOKIE_NAMES)) expect(name.startsWith(key === "idToken" ? "__Secure-" : "__Host-"), name).toBe(true);
+  });
+
+  it("writes the ID token's cookie for the sign-out route only, and every other at the root, all Secure, HttpOnly and Lax", () => {
+    expect(setCookie(COOKIE_NAMES.idToken, "v", { maxAge: 60 })).toBe("__Secure-tessera-id-token=v; Max-Age=60; Path=/auth/logout; Secure; HttpOnly; SameSite=Lax");
+    expect(cookieDeletion(COOKIE_NAMES.idToken)).toBe("__Secure-tessera-id-token=; Max-Age=0; Path=/auth/logout; Secure; HttpOnly; SameSite=Lax");
+    expect(setCookie(COOKIE_NAMES.session, "v", { maxAge: 60 })).toBe("__Host-tessera-session=v; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Lax");
   });
 
   it("gives every auth cookie a distinct name", () => {

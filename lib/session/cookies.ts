@@ -3,9 +3,11 @@
  * home of these rules: Auth.js is given the same options (`server/auth`), and every `Set-Cookie` of ours is
  * written by `setCookie` here.
  *
- * Every auth cookie carries the `__Host-` prefix: the browser then insists on `Secure`, `Path=/` and
- * no `Domain`, so no sibling subdomain can plant or overwrite one. Browsers treat http://localhost as
- * a secure context, so the same names work in development.
+ * Every auth cookie but one carries the `__Host-` prefix: the browser then insists on `Secure`, `Path=/` and
+ * no `Domain`, so no sibling subdomain can plant or overwrite one. The exception is the ID token's cookie, which
+ * only sign-out needs and which therefore travels only to the sign-out route: a cookie with a `Path` cannot be
+ * `__Host-`, so it is `__Secure-` and bound to its session instead (see `id-token-cookie.ts`). Browsers treat
+ * http://localhost as a secure context, so the same names work in development.
  *
  * A sealed session can exceed one cookie's 4 KB, so it is split into `name.0`, `name.1`, ... (Auth.js's naming;
  * its own writes are replaced by ours at the sign-in callback, so one chunk size holds); `joinChunks` puts it back
@@ -22,7 +24,11 @@ export const COOKIE_NAMES = {
   pkce: `${PREFIX}-pkce`,
   state: `${PREFIX}-state`,
   nonce: `${PREFIX}-nonce`,
+  idToken: "__Secure-tessera-id-token",
 } as const;
+
+/** Where the ID token's cookie travels: the sign-out route, which sends it to the IdP as `id_token_hint`. */
+export const ID_TOKEN_COOKIE_PATH = "/auth/logout";
 
 /**
  * What every auth cookie is written with, deletions included: a `__Host-` cookie is deleted only by a `Set-Cookie`
@@ -30,18 +36,22 @@ export const COOKIE_NAMES = {
  */
 export const COOKIE_OPTIONS = { path: "/", secure: true, httpOnly: true, sameSite: "lax" } as const;
 
-/** COOKIE_OPTIONS as `Set-Cookie` attributes. */
-const ATTRIBUTES = [
-  `Path=${COOKIE_OPTIONS.path}`,
-  ...(COOKIE_OPTIONS.secure ? ["Secure"] : []),
-  ...(COOKIE_OPTIONS.httpOnly ? ["HttpOnly"] : []),
-  `SameSite=${COOKIE_OPTIONS.sameSite[0]!.toUpperCase()}${COOKIE_OPTIONS.sameSite.slice(1)}`,
-].join("; ");
+/** COOKIE_OPTIONS as `Set-Cookie` attributes, for the cookie's path. */
+const attributes = (path: string) =>
+  [
+    `Path=${path}`,
+    ...(COOKIE_OPTIONS.secure ? ["Secure"] : []),
+    ...(COOKIE_OPTIONS.httpOnly ? ["HttpOnly"] : []),
+    `SameSite=${COOKIE_OPTIONS.sameSite[0]!.toUpperCase()}${COOKIE_OPTIONS.sameSite.slice(1)}`,
+  ].join("; ");
+
+/** The path each auth cookie is written with: `/` for all but the ID token's. */
+const pathOf = (name: string) => (name === COOKIE_NAMES.idToken ? ID_TOKEN_COOKIE_PATH : COOKIE_OPTIONS.path);
 
 /** The `Set-Cookie` value that writes the auth cookie `name` with COOKIE_OPTIONS, for `maxAge` seconds or until `expires`. */
 export function setCookie(name: string, value: string, lifetime: { maxAge: number } | { expires: Date }): string {
   const life = "maxAge" in lifetime ? `Max-Age=${lifetime.maxAge}` : `Expires=${lifetime.expires.toUTCString()}`;
-  return `${name}=${value}; ${life}; ${ATTRIBUTES}`;
+  return `${name}=${value}; ${life}; ${attributes(pathOf(name))}`;
 }
 
 /** The `Set-Cookie` value that deletes the auth cookie `name`. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSessionCookie, sealSession } from "./seal";
 import type { Session } from "./session";
 import { CHUNK_SIZE, COOKIE_NAMES, type CookieLike } from "./cookies";
+import { idTokenFor } from "./id-token-cookie";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "./response";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { parseSetCookie, type SetCookie } from "@/lib/testing/set-cookie";
@@ -134,6 +135,18 @@ describe("continueWithSession: the browser's cookie", () => {
     for (const cookie of allSetCookies(response)) expect([NAME, COOKIE_NAMES.fresh]).toContain(cookie.name);
   });
 
+  it("stores a refreshed session's new ID token in its own cookie, bound to the session, and never in the session cookie", async () => {
+    const next = session({ idToken: "header.id-token-payload.signature" });
+    const response = await continueWith(request(`${NAME}=old`), next);
+    const idTokenCookie = written(response).find((c) => c.name === COOKIE_NAMES.idToken);
+    expect(idTokenCookie?.attributes.get("path")).toBe("/auth/logout");
+    expect(await idTokenFor(next, idTokenCookie?.value)).toBe("header.id-token-payload.signature");
+    expect(await idTokenFor({ ...next, id: "another-session" }, idTokenCookie?.value)).toBeUndefined();
+    const stored = await readSessionCookie(written(response).filter((c) => c.name.startsWith(NAME)).map(({ name, value }) => ({ name, value })));
+    expect(stored?.idToken).toBeUndefined();
+    expect(JSON.stringify(written(response).filter((c) => c.name !== COOKIE_NAMES.idToken))).not.toContain("id-token-payload");
+  });
+
   it("gives the browser a freshness hint that lapses when the new token is due for refresh", async () => {
     const next = session();
     const now = next.refreshAt - 240;
@@ -246,12 +259,20 @@ describe("clearSessionCookies", () => {
 
   it("deletes every session cookie and chunk the request carried", () => {
     const response = clearSessionCookies(request(`${NAME}=w; ${NAME}.0=a; ${NAME}.1=b; theme=dark`), new Response(null));
-    expect(deleted(response).sort()).toEqual([NAME, `${NAME}.0`, `${NAME}.1`].sort());
+    expect(deleted(response).sort()).toEqual([NAME, `${NAME}.0`, `${NAME}.1`, COOKIE_NAMES.idToken].sort());
   });
 
   it("leaves other cookies alone", () => {
     const response = clearSessionCookies(request(`${NAME}.0=a; theme=dark; ${COOKIE_NAMES.csrf}=t`), new Response(null));
-    expect(setCookies(response).map((c) => c.name)).toEqual([`${NAME}.0`]);
+    expect(setCookies(response).map((c) => c.name)).toEqual([`${NAME}.0`, COOKIE_NAMES.idToken]);
+  });
+
+  it("deletes the ID token's cookie, which the request never carries (it travels only to sign-out), on its own path", () => {
+    const response = clearSessionCookies(request(`${NAME}=w`), new Response(null));
+    const idToken = setCookies(response).find((c) => c.name === COOKIE_NAMES.idToken);
+    expect(idToken?.attributes.get("max-age")).toBe("0");
+    expect(idToken?.attributes.get("path")).toBe("/auth/logout");
+    expect(idToken?.attributes.has("secure")).toBe(true);
   });
 
   it("deletes with Secure, HttpOnly and Path=/, as a __Host- cookie needs", () => {
@@ -279,6 +300,6 @@ describe("clearSessionCookies", () => {
   it("keeps the Set-Cookie headers the response already had", () => {
     const original = new Response(null, { headers: { "set-cookie": "theme=light; Path=/" } });
     const response = clearSessionCookies(request(`${NAME}=w`), original);
-    expect(response.headers.getSetCookie()).toHaveLength(2);
+    expect(response.headers.getSetCookie()).toHaveLength(3);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { CLEAR_FRESH_HINT, freshHintCookie, freshHintMaxAge } from "./fresh-hint";
+import { ID_TOKEN_COOKIE_DELETION, idTokenCookie } from "./id-token-cookie";
 import { sealSession } from "./seal";
 import type { Session } from "./session";
 import { chunkNames, COOKIE_NAMES, cookieDeletion, isChunkOf, sessionCookieWrites, type CookieLike } from "./cookies";
@@ -33,6 +34,9 @@ export async function continueWithSession(
   const response = NextResponse.next({ request: { headers } });
   response.headers.set("cache-control", "no-store");
   for (const value of setCookies) response.headers.append("set-cookie", value);
+  // A refresh that brought a new ID token (or a session from before the ID token had a cookie of its own).
+  const idTokenWrite = await idTokenCookie(session);
+  if (idTokenWrite) response.headers.append("set-cookie", idTokenWrite);
   response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
   return response;
 }
@@ -48,11 +52,14 @@ export function withFreshHint<R extends Response>(request: NextRequest, response
   return response;
 }
 
-/** Delete every session cookie chunk the browser sent, and the freshness hint. */
+/**
+ * Delete every session cookie chunk the browser sent, the freshness hint, and the ID token's cookie, which
+ * travels only to the sign-out route, so it is deleted whenever there was a session to end.
+ */
 export function clearSessionCookies<R extends Response>(request: NextRequest, response: R): R {
-  for (const name of chunkNames(COOKIE_NAMES.session, request.cookies.getAll())) {
-    response.headers.append("set-cookie", cookieDeletion(name));
-  }
+  const chunks = chunkNames(COOKIE_NAMES.session, request.cookies.getAll());
+  for (const name of chunks) response.headers.append("set-cookie", cookieDeletion(name));
+  if (chunks.length > 0 || request.cookies.has(COOKIE_NAMES.idToken)) response.headers.append("set-cookie", ID_TOKEN_COOKIE_DELETION);
   if (request.cookies.has(COOKIE_NAMES.fresh)) response.headers.append("set-cookie", CLEAR_FRESH_HINT);
   return response;
 }

@@ -5,7 +5,6 @@
  */
 import { getConfig } from "@/lib/config";
 import { CodedError } from "@/lib/errors";
-import { logInfo } from "@/lib/log";
 import { createSessionCodec, type SessionCodec } from "./codec";
 import { CHUNK_SIZE, COOKIE_NAMES, joinChunks, type CookieLike } from "./cookies";
 import { sessionFromPayload, sessionPayload, type Session } from "./session";
@@ -47,15 +46,11 @@ export async function unsealSession(sealed: string): Promise<Session | null> {
 }
 
 /**
- * Seals with the newest secret. Over budget, the ID token goes first: it only serves as a hint at
- * sign-out, which then asks the user to confirm instead. Still over budget: refused, never truncated.
+ * Seals with the newest secret, without the ID token, which has a cookie of its own (`id-token-cookie.ts`). Over
+ * budget: refused, never truncated.
  */
 export async function sealSession(session: Session): Promise<string> {
-  const sealed = await sessionCodec().seal(sessionPayload(session), session.expiresAt);
-  if (sealed.length <= MAX_SEALED_LENGTH) return sealed;
-  if (session.idToken) {
-    logInfo("session", `sealed session over budget (${sealed.length} characters): keeping it without the ID token`);
-    return sealSession({ ...session, idToken: undefined });
-  }
-  throw new SessionTooLargeError(sealed.length);
+  const sealed = await sessionCodec().seal(sessionPayload({ ...session, idToken: undefined }), session.expiresAt);
+  if (sealed.length > MAX_SEALED_LENGTH) throw new SessionTooLargeError(sealed.length);
+  return sealed;
 }

@@ -17,10 +17,10 @@ export async function GET(request: NextRequest): Promise<Response> {
   // in the query never comes from the IdP, and Auth.js would answer one it cannot parse with a 500.
   const url = request.nextUrl.clone();
   url.searchParams.delete("callbackUrl");
-  const { response, tooLarge } = await runCallback(request, () => handlers.GET(new NextRequest(url, request)));
+  const { response, tooLarge, idToken } = await runCallback(request, () => handlers.GET(new NextRequest(url, request)));
   // The callback sets the session cookie, and Auth.js marks none of its answers uncacheable. Its redirects'
   // headers are immutable, hence the copy.
-  const headers = await finishSignIn(new Headers(response.headers), request.cookies.getAll());
+  const headers = await finishSignIn(new Headers(response.headers), request.cookies.getAll(), idToken);
   if (tooLarge) headers.set("location", SESSION_TOO_LARGE_PAGE);
   for (const [name, value] of Object.entries(NO_STORE)) headers.set(name, value);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
