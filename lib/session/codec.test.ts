@@ -1,7 +1,7 @@
-import { CompactEncrypt, base64url, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { createSessionCodec } from "./codec";
 
+const OLDEST = "oldest-secret-0123456789-0123456789-0123456789";
 const OLD = "old-secret-0123456789-0123456789-0123456789";
 const NEW = "new-secret-0123456789-0123456789-0123456789";
 const SALT = "__Host-tessera-session";
@@ -12,18 +12,27 @@ const clockAt = (seconds: number) => () => seconds * 1000;
 
 const payload = { sub: "alice", accessToken: "at-123", accessTokenExpiresAt: NOW_S + 300 };
 
-/** Replaces one character of a base64url segment with a different one. */
-function flipChar(segment: string, index: number): string {
-  const c = segment[index];
-  return segment.slice(0, index) + (c === "A" ? "B" : "A") + segment.slice(index + 1);
+/**
+ * An iron seal: `Fe26.2*id*encryption salt*iv*ciphertext*expiration*integrity salt*hmac`, then `~2`,
+ * iron-session's format version.
+ */
+const IRON_PARTS = ["prefix", "password id", "encryption salt", "IV", "ciphertext", "expiration", "integrity salt", "HMAC"] as const;
+
+function parts(token: string): string[] {
+  return token.replace(/~2$/, "").split("*");
 }
 
+/** Replaces one character in the middle of one `*`-separated part with a different one. */
 function tamperPart(token: string, part: number): string {
-  const parts = token.split(".");
-  const segment = parts[part] ?? "";
-  parts[part] = flipChar(segment, Math.floor(segment.length / 2));
-  return parts.join(".");
+  const pieces = parts(token);
+  const segment = pieces[part] ?? "";
+  const index = Math.floor(segment.length / 2);
+  const c = segment[index];
+  pieces[part] = segment.slice(0, index) + (c === "1" ? "2" : "1") + segment.slice(index + 1);
+  return `${pieces.join("*")}~2`;
 }
+
+const passwordIdOf = async (secrets: string[], salt = SALT) => parts(await createSessionCodec(secrets, salt, clockAt(NOW_S)).seal(payload, NOW_S + 60))[1];
 
 describe("createSessionCodec", () => {
   it("refuses an empty list of secrets", () => {
@@ -42,15 +51,17 @@ describe("createSessionCodec", () => {
     expect((await codec.open(token))?.exp).toBe(NOW_S + 60);
   });
 
-  it("produces a compact JWE whose ciphertext does not reveal the payload", async () => {
+  it("produces an iron-session seal whose ciphertext does not reveal the payload", async () => {
     const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
     const token = await codec.seal(payload, NOW_S + 60);
-    expect(token.split(".")).toHaveLength(5);
+    expect(token).toMatch(/^Fe26\.2\*/);
+    expect(token).toMatch(/~2$/);
+    expect(parts(token)).toHaveLength(IRON_PARTS.length);
     expect(token).not.toContain("alice");
-    expect(token).not.toContain(base64url.encode("at-123"));
+    expect(token).not.toContain("at-123");
   });
 
-  it("uses a fresh IV each time, so the same payload seals to different tokens", async () => {
+  it("uses fresh salts and IV each time, so the same payload seals to different tokens", async () => {
     const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
     expect(await codec.seal(payload, NOW_S + 60)).not.toBe(await codec.seal(payload, NOW_S + 60));
   });
@@ -76,35 +87,62 @@ describe("session expiry", () => {
     const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
     expect(await codec.open(await codec.seal(payload, NOW_S - 1))).toBeNull();
   });
+
+  it("gives iron's own expiry the session's time left, from the real clock", async () => {
+    const codec = createSessionCodec([NEW], SALT);
+    const before = Date.now();
+    const token = await codec.seal(payload, Math.floor(before / 1000) + 3600);
+    const expiration = Number(parts(token)[5]);
+    expect(expiration).toBeGreaterThanOrEqual(before + 3599_000);
+    expect(expiration).toBeLessThanOrEqual(Date.now() + 3601_000);
+  });
+
+  it.each([NOW_S - 3600, Number.NaN, Number.POSITIVE_INFINITY])("never seals without an iron expiry (expiresAt %s)", async (expiresAt) => {
+    const token = await createSessionCodec([NEW], SALT, clockAt(NOW_S)).seal(payload, expiresAt);
+    expect(parts(token)[5]).toMatch(/^\d+$/);
+  });
 });
 
 describe("opening untrusted input", () => {
   const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
 
-  it.each([
-    ["the protected header", 0],
-    ["the IV", 2],
-    ["the ciphertext", 3],
-    ["the authentication tag", 4],
-  ])("returns null when %s is tampered with", async (_name, part) => {
+  it.each(IRON_PARTS.map((name, index) => [name, index] as const))("returns null when the %s is tampered with", async (_name, part) => {
     const token = await codec.seal(payload, NOW_S + 60);
     expect(await codec.open(token)).not.toBeNull();
     expect(await codec.open(tamperPart(token, part))).toBeNull();
   });
 
-  it("returns null when the header is rewritten but keeps the right kid", async () => {
+  it("returns null when the ciphertext is truncated", async () => {
     const token = await codec.seal(payload, NOW_S + 60);
-    const header = decodeProtectedHeader(token);
-    const rewritten = base64url.encode(JSON.stringify({ ...header, cty: "x" }));
-    expect(await codec.open([rewritten, ...token.split(".").slice(1)].join("."))).toBeNull();
+    const pieces = parts(token);
+    pieces[4] = pieces[4]!.slice(0, -10);
+    expect(await codec.open(`${pieces.join("*")}~2`)).toBeNull();
   });
 
-  it("returns null when the ciphertext is truncated", async () => {
+  it("returns null when the token is cut short", async () => {
     const token = await codec.seal(payload, NOW_S + 60);
     expect(await codec.open(token.slice(0, -10))).toBeNull();
   });
 
-  it.each(["", "garbage", "a.b.c.d.e", ".....", "eyJ9.x.y.z.w", "not even base64!"])("returns null for %j", async (token) => {
+  it.each(["", "~1", "~3"])("returns null when iron-session's format version is changed to %j", async (suffix) => {
+    const token = await codec.seal(payload, NOW_S + 60);
+    expect(await codec.open(token.replace(/~2$/, suffix))).toBeNull();
+  });
+
+  it.each([
+    "",
+    "garbage",
+    "a.b.c.d.e",
+    ".....",
+    "eyJ9.x.y.z.w",
+    "not even base64!",
+    "Fe26.2*",
+    "Fe26.2********",
+    "Fe26.2*1*a*b*c*d*e*f~2",
+    "Fe26.2*constructor*a*b*c**e*f~2",
+    "Fe26.2*__proto__*a*b*c**e*f~2",
+    "Fe26.2*1*a*b*c*-1*e*f~2",
+  ])("returns null for %j", async (token) => {
     expect(await codec.open(token)).toBeNull();
   });
 
@@ -125,26 +163,16 @@ describe("opening untrusted input", () => {
     expect(await codec.open(token)).toBeNull();
   });
 
+  it("returns null for a token sealed with another secret under this secret's password id", async () => {
+    const token = await createSessionCodec([OLD], SALT, clockAt(NOW_S)).seal(payload, NOW_S + 60);
+    const pieces = parts(token);
+    pieces[1] = (await passwordIdOf([NEW]))!;
+    expect(await codec.open(`${pieces.join("*")}~2`)).toBeNull();
+  });
+
   it("returns null for a token sealed with the same secret but another salt", async () => {
     const token = await createSessionCodec([NEW], "another-cookie", clockAt(NOW_S)).seal(payload, NOW_S + 60);
     expect(await codec.open(token)).toBeNull();
-  });
-
-  it("returns null for a JWE whose alg is not dir, even with a matching kid", async () => {
-    const { kid } = decodeProtectedHeader(await codec.seal(payload, NOW_S + 60));
-    const plaintext = new TextEncoder().encode(JSON.stringify({ ...payload, exp: NOW_S + 60 }));
-    const wrapped = await new CompactEncrypt(plaintext)
-      .setProtectedHeader({ alg: "A256KW", enc: "A256GCM", kid })
-      .encrypt(crypto.getRandomValues(new Uint8Array(32)));
-    expect(await codec.open(wrapped)).toBeNull();
-  });
-
-  it("returns null for a dir JWE that claims a known kid but was encrypted with another key", async () => {
-    const { kid } = decodeProtectedHeader(await codec.seal(payload, NOW_S + 60));
-    const forged = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ ...payload, exp: NOW_S + 60 })))
-      .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid })
-      .encrypt(crypto.getRandomValues(new Uint8Array(32)));
-    expect(await codec.open(forged)).toBeNull();
   });
 
   it.each([Number.NaN, Number.POSITIVE_INFINITY, "later"])("returns null when the sealed exp is not a finite number (%s)", async (expiresAt) => {
@@ -153,24 +181,26 @@ describe("opening untrusted input", () => {
   });
 });
 
-describe("protected header", () => {
-  it("has alg dir, enc A256GCM and a kid, and nothing secret", async () => {
+describe("password id", () => {
+  it("is a decimal number, and no part of the token holds the secret or the salt", async () => {
     const token = await createSessionCodec([NEW], SALT, clockAt(NOW_S)).seal(payload, NOW_S + 60);
-    const header = decodeProtectedHeader(token);
-    expect(header).toEqual({ alg: "dir", enc: "A256GCM", kid: expect.any(String) });
-    const rawHeader = new TextDecoder().decode(base64url.decode(token.split(".")[0] ?? ""));
-    expect(rawHeader).not.toContain(NEW);
-    expect(rawHeader).not.toContain(SALT);
-    expect(header.kid).not.toBe(NEW);
+    const id = parts(token)[1]!;
+    expect(id).toMatch(/^[1-9]\d*$|^0$/);
+    expect(String(Number(id))).toBe(id);
+    expect(token).not.toContain(NEW);
+    expect(token).not.toContain(SALT);
   });
 
-  it("has the same kid for the same secret and salt, and a different one otherwise", async () => {
-    const kidOf = async (secret: string, salt: string) =>
-      decodeProtectedHeader(await createSessionCodec([secret], salt, clockAt(NOW_S)).seal(payload, NOW_S + 60)).kid;
-    const kid = await kidOf(NEW, SALT);
-    expect(await kidOf(NEW, SALT)).toBe(kid);
-    expect(await kidOf(OLD, SALT)).not.toBe(kid);
-    expect(await kidOf(NEW, "other-salt")).not.toBe(kid);
+  it("is the same for the same secret and salt, and different otherwise", async () => {
+    const id = await passwordIdOf([NEW]);
+    expect(await passwordIdOf([NEW])).toBe(id);
+    expect(await passwordIdOf([OLD])).not.toBe(id);
+    expect(await passwordIdOf([NEW], "other-salt")).not.toBe(id);
+  });
+
+  it("belongs to the secret, not to its place in the list", async () => {
+    expect(await passwordIdOf([OLD, OLDEST])).toBe(await passwordIdOf([OLD]));
+    expect(await passwordIdOf([NEW, OLD])).toBe(await passwordIdOf([NEW]));
   });
 });
 
@@ -178,6 +208,19 @@ describe("secret rotation", () => {
   it("opens a token sealed with the old secret once a new one is added in front", async () => {
     const token = await createSessionCodec([OLD], SALT, clockAt(NOW_S)).seal(payload, NOW_S + 60);
     expect(await createSessionCodec([NEW, OLD], SALT, clockAt(NOW_S)).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
+  });
+
+  it("opens a token sealed with a secret that has since moved in the list: one added in front, the oldest dropped", async () => {
+    const token = await createSessionCodec([OLD, OLDEST], SALT, clockAt(NOW_S)).seal(payload, NOW_S + 60);
+    expect(await createSessionCodec([NEW, OLD], SALT, clockAt(NOW_S)).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
+  });
+
+  it("opens, with three secrets, a token sealed with any of them", async () => {
+    const codec = createSessionCodec([NEW, OLD, OLDEST], SALT, clockAt(NOW_S));
+    for (const secret of [NEW, OLD, OLDEST]) {
+      const token = await createSessionCodec([secret], SALT, clockAt(NOW_S)).seal(payload, NOW_S + 60);
+      expect(await codec.open(token)).not.toBeNull();
+    }
   });
 
   it("seals with the newest secret, which a codec holding only the new secret opens", async () => {

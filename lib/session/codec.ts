@@ -1,12 +1,14 @@
 /**
- * Seals and opens the session payload: a compact JWE (`dir`, `A256GCM`) keyed by `AUTH_SECRET`.
+ * Seals and opens the session payload with iron-session (`sealData`/`unsealData`), keyed by `AUTH_SECRET`.
  *
- * Keys are derived with HKDF once per secret and cached, so opening a cookie costs one AES-GCM
- * decryption and no key derivation. Each key has a derived, non-secret `kid` in the protected header:
- * with several secrets (newest first, for rotation) the right key is picked without trial decryption.
- * Edge-safe: Web Crypto and `jose` only.
+ * Each secret becomes an iron password bound to the cookie name (`salt`), and a non-secret password id that
+ * iron writes into every seal: with several secrets (newest first, for rotation) the seal names the one it
+ * was made with, so opening needs no trial decryption. Ids come from the secret itself, never from its
+ * place in the list, which shifts whenever a secret is added in front or the oldest one dropped.
+ * Edge-safe: Web Crypto and iron-session (`iron-webcrypto`, `uncrypto`) only.
  */
-import { CompactEncrypt, compactDecrypt, base64url } from "jose";
+import { sealData, unsealData } from "iron-session";
+import { createLegacyJweReader } from "./legacy-jwe";
 
 export interface SessionCodec {
   /** Seals `payload`, stamping `exp`; `expiresAt` is in seconds since the epoch. */
@@ -15,68 +17,87 @@ export interface SessionCodec {
   open(token: string): Promise<Record<string, unknown> | null>;
 }
 
-interface DerivedKey {
-  kid: string;
-  key: CryptoKey;
+/** iron-session's password map: id → password of 32 characters or more. */
+type Passwords = Record<string, string>;
+
+interface DerivedPasswords {
+  /** Only the newest secret's password, so that `sealData` cannot pick any other. */
+  sealing: Passwords;
+  /** Every secret's password, for `unsealData`. */
+  opening: Passwords;
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 /** A session cookie is a few kilobytes; anything far larger is refused before any crypto. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Every iron seal starts so; anything else is a cookie from before iron-session, or garbage. */
+const IRON_PREFIX = "Fe26.2*";
 
-async function deriveKey(secret: string, salt: string): Promise<DerivedKey> {
-  const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveBits"]);
-  const derive = (info: string, bits: number) =>
-    crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: encoder.encode(salt), info: encoder.encode(info) }, ikm, bits);
-  const [keyBits, kidBits] = await Promise.all([derive("tessera session encryption key", 256), derive("tessera session key id", 64)]);
-  const key = await crypto.subtle.importKey("raw", keyBits, "AES-GCM", false, ["encrypt", "decrypt"]);
-  return { kid: base64url.encode(new Uint8Array(kidBits)), key };
+const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * The password is HMAC-SHA256(secret, salt) in hex: 64 characters, and a seal made for one cookie name
+ * does not open as another. The id is 48 bits of the password's SHA-256, written in decimal: `sealData`
+ * picks the password whose id is the largest *number*, so an id must read back unchanged through
+ * `Number()` (no hex, no leading zero, under 2^53), and iron accepts only `\w+` in it anyway.
+ */
+async function derivePassword(secret: string, salt: string): Promise<{ id: string; password: string }> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const password = hex(await crypto.subtle.sign("HMAC", key, encoder.encode(salt)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(password)));
+  const id = digest.slice(0, 6).reduce((n, byte) => n * 256 + byte, 0);
+  return { id: String(id), password };
 }
 
-function readKid(token: string): string | undefined {
-  const dot = token.indexOf(".");
-  if (dot <= 0) return undefined;
-  try {
-    const header: unknown = JSON.parse(decoder.decode(base64url.decode(token.slice(0, dot))));
-    const kid = (header as { kid?: unknown }).kid;
-    return typeof kid === "string" ? kid : undefined;
-  } catch {
-    return undefined;
-  }
+async function derivePasswords(secrets: readonly string[], salt: string): Promise<DerivedPasswords> {
+  const derived = await Promise.all(secrets.map((secret) => derivePassword(secret, salt)));
+  const newest = derived[0]!;
+  // No prototype: an id read from a cookie is looked up with `in`, and "constructor" must not be found.
+  const opening: Passwords = Object.create(null) as Passwords;
+  // Oldest first, so that on a (2^-48) id collision the newer secret is the one kept.
+  for (const { id, password } of [...derived].reverse()) opening[id] = password;
+  return { sealing: { [newest.id]: newest.password }, opening };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export function createSessionCodec(secrets: readonly string[], salt: string, now: () => number = Date.now): SessionCodec {
   if (secrets.length === 0) throw new TypeError("createSessionCodec needs at least one secret");
-  const keys = Promise.all(secrets.map((secret) => deriveKey(secret, salt)));
+  const passwords = derivePasswords(secrets, salt);
+  const legacy = createLegacyJweReader(secrets, salt);
+
+  /**
+   * iron stamps its own expiry from the real clock, `ttl` seconds ahead (0 would mean none), and refuses the
+   * seal 60 s after it. The `exp` in the payload, checked against the injected clock, is what decides;
+   * iron's expiry only has to come no earlier, so it gets the time left, at least 1 s.
+   */
+  const ttlFor = (expiresAt: number) => {
+    const left = Math.ceil(expiresAt - now() / 1000);
+    return Number.isFinite(left) && left > 0 ? left : 1;
+  };
 
   return {
     async seal(payload, expiresAt) {
-      const [newest] = await keys;
-      const plaintext = encoder.encode(JSON.stringify({ ...payload, exp: expiresAt }));
-      return new CompactEncrypt(plaintext)
-        .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid: newest!.kid })
-        .encrypt(newest!.key);
+      const { sealing } = await passwords;
+      return sealData({ ...payload, exp: expiresAt }, { password: sealing, ttl: ttlFor(expiresAt) });
     },
 
     async open(token) {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
-      const kid = readKid(token);
-      const match = (await keys).find((k) => k.kid === kid);
-      if (!match) return null;
+      let payload: unknown;
       try {
-        const { plaintext } = await compactDecrypt(token, match.key, {
-          keyManagementAlgorithms: ["dir"],
-          contentEncryptionAlgorithms: ["A256GCM"],
-        });
-        const payload: unknown = JSON.parse(decoder.decode(plaintext));
-        if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
-        const exp = (payload as { exp?: unknown }).exp;
-        if (typeof exp !== "number" || exp * 1000 <= now()) return null;
-        return payload as Record<string, unknown>;
+        payload = token.startsWith(IRON_PREFIX)
+          ? await unsealData<Record<string, unknown>>(token, { password: (await passwords).opening })
+          : await legacy.open(token);
       } catch {
         return null;
       }
+      if (!isObject(payload)) return null;
+      const exp = payload.exp;
+      if (typeof exp !== "number" || exp * 1000 <= now()) return null;
+      return payload;
     },
   };
 }
