@@ -143,18 +143,19 @@ export function toMarkdown(report: Report): string {
   lines.push(
     `## Session cookie codec, per call`,
     "",
-    `In-process, the same real session payload (${codec.tesseraLength} characters sealed; Auth.js's JWE ${codec.authjsLength}), ` +
+    `In-process, the same real session payload (${codec.tesseraLength} characters sealed; the JWE codec's ${codec.jweLength}; Auth.js's JWE ${codec.authjsLength}), ` +
       `${codec.iterations} calls × 3 interleaved repetitions, median.`,
     "",
     table(
-      ["", "Tessera (`lib/session/codec.ts`)", "Auth.js v5 default, this run", "Auth.js v5 build, reference"],
+      ["", "Tessera (`lib/session/codec.ts`, iron-session)", "Tessera's JWE codec before iron-session", "Auth.js v5 default, this run", "Auth.js v5 build, reference"],
       [
-        ["read: `open` / `decode`", us(codec.tesseraOpen), us(codec.authjsDecode), `~${AUTHJS_REFERENCE.decodeMicros} µs`],
-        ["write: `seal` / `encode`", us(codec.tesseraSeal), us(codec.authjsEncode), `~${AUTHJS_REFERENCE.encodeMicros} µs`],
-        ["cookie written", "only when the session changed", "—", "on every response"],
+        ["read: `unsealData` / `open` / `decode`", us(codec.tesseraOpen), us(codec.jweOpen), us(codec.authjsDecode), `~${AUTHJS_REFERENCE.decodeMicros} µs`],
+        ["write: `sealData` / `seal` / `encode`", us(codec.tesseraSeal), us(codec.jweSeal), us(codec.authjsEncode), `~${AUTHJS_REFERENCE.encodeMicros} µs`],
+        ["cookie written", "only when the session changed", "only when the session changed", "—", "on every response"],
         [
           "session route vs no-session route",
           `${report.ratios[0]?.ratio.toFixed(2) ?? "—"} (ratio 1 above)`,
+          "—",
           "—",
           `${AUTHJS_REFERENCE.sessionRouteRatio} (${AUTHJS_REFERENCE.sessionRps} vs ${AUTHJS_REFERENCE.noSessionRps} req/s)`,
         ],
