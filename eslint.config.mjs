@@ -2,7 +2,7 @@ import next from "eslint-config-next/core-web-vitals";
 import nextTypescript from "eslint-config-next/typescript";
 
 /**
- * Code that the edge middleware may load: Web APIs, `jose`, `oauth4webapi`, Auth.js and Next.js's edge modules.
+ * Code that the edge middleware may load: Web APIs, `jose`, `oauth4webapi`, `iron-session`, Auth.js and Next.js's edge modules.
  * Node-only code lives in `lib/server/` (and in the services, which the app never imports).
  */
 const EDGE_SAFE = ["middleware.ts", "lib/*.ts", "lib/{session,refresh,idp,api,http,client}/**/*.ts"];
