@@ -3,7 +3,7 @@ import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { parseSetCookie } from "@/lib/testing/set-cookie";
 import { COOKIE_NAMES } from "./cookies";
-import { ID_TOKEN_COOKIE_DELETION, idTokenCookie, idTokenFor } from "./id-token-cookie";
+import { ID_TOKEN_COOKIE_DELETION, idTokenCookie, idTokenFor, idTokenInHeader } from "./id-token-cookie";
 
 withAppEnv("https://app.example");
 
@@ -52,5 +52,17 @@ describe("the ID token's cookie", () => {
     const deletion = parseSetCookie(ID_TOKEN_COOKIE_DELETION);
     expect(deletion.attributes.get("max-age")).toBe("0");
     expect(deletion.attributes.get("path")).toBe("/auth/logout");
+  });
+
+  it("is found in a Cookie header that also carries one planted for another session, whichever comes first", async () => {
+    const alice = sessionFixture({ id: "alice-session", idToken: ID_TOKEN });
+    const bob = sessionFixture({ id: "bob-session", idToken: "bob.id.token" });
+    const own = parseSetCookie((await idTokenCookie(alice))!).value;
+    const planted = parseSetCookie((await idTokenCookie(bob))!).value;
+    for (const header of [`${COOKIE_NAMES.idToken}=${own}; ${COOKIE_NAMES.idToken}=${planted}`, `theme=dark; ${COOKIE_NAMES.idToken}=${planted}; ${COOKIE_NAMES.idToken}=${own}`]) {
+      expect(await idTokenInHeader(alice, header)).toBe(ID_TOKEN);
+    }
+    expect(await idTokenInHeader(alice, `${COOKIE_NAMES.idToken}=${planted}`)).toBeUndefined();
+    expect(await idTokenInHeader(alice, null)).toBeUndefined();
   });
 });

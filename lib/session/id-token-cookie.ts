@@ -35,6 +35,28 @@ export async function idTokenCookie(session: Session): Promise<string | undefine
   return setCookie(COOKIE_NAMES.idToken, sealed, { expires: new Date(session.expiresAt * 1000) });
 }
 
+/** Browsers send no more than a few cookies of one name (one per path and domain); more are not ours to try. */
+const MAX_CANDIDATES = 4;
+
+/**
+ * The ID token for `session` among every ID-token cookie of a `Cookie` header. A sibling subdomain can plant one
+ * with `Domain=` and the same path, which the browser sends after ours, and which a parser that keeps one value
+ * per name would keep: so each is tried, and only the one sealed for this session counts.
+ */
+export async function idTokenInHeader(session: Session, header: string | null): Promise<string | undefined> {
+  const prefix = `${COOKIE_NAMES.idToken}=`;
+  const candidates = (header ?? "")
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.startsWith(prefix))
+    .slice(0, MAX_CANDIDATES);
+  for (const pair of candidates) {
+    const idToken = await idTokenFor(session, pair.slice(prefix.length));
+    if (idToken) return idToken;
+  }
+  return undefined;
+}
+
 /** The ID token the cookie holds for `session`; `undefined` for none, or one sealed for another session. */
 export async function idTokenFor(session: Session, sealed: string | undefined): Promise<string | undefined> {
   if (!sealed) return undefined;

@@ -147,6 +147,18 @@ describe("continueWithSession: the browser's cookie", () => {
     expect(JSON.stringify(written(response).filter((c) => c.name !== COOKIE_NAMES.idToken))).not.toContain("id-token-payload");
   });
 
+  it("deletes the older ID token's cookie when a refresh brings one too large to keep, rather than leave a stale hint", async () => {
+    const info = console.info;
+    console.info = () => {};
+    try {
+      const response = await continueWith(request(`${NAME}=old`), session({ idToken: "i".repeat(5000) }));
+      const idToken = setCookies(response).filter((c) => c.name === COOKIE_NAMES.idToken);
+      expect(idToken.map((c) => c.attributes.get("max-age"))).toEqual(["0"]);
+    } finally {
+      console.info = info;
+    }
+  });
+
   it("gives the browser a freshness hint that lapses when the new token is due for refresh", async () => {
     const next = session();
     const now = next.refreshAt - 240;

@@ -34,9 +34,9 @@ export async function continueWithSession(
   const response = NextResponse.next({ request: { headers } });
   response.headers.set("cache-control", "no-store");
   for (const value of setCookies) response.headers.append("set-cookie", value);
-  // A refresh that brought a new ID token (or a session from before the ID token had a cookie of its own).
-  const idTokenWrite = await idTokenCookie(session);
-  if (idTokenWrite) response.headers.append("set-cookie", idTokenWrite);
+  // A refresh that brought a new ID token (or a session from before the ID token had a cookie of its own); one too
+  // large to keep replaces the older one with nothing, rather than leave sign-out a stale hint.
+  if (session.idToken) response.headers.append("set-cookie", (await idTokenCookie(session)) ?? ID_TOKEN_COOKIE_DELETION);
   response.headers.append("set-cookie", freshHintCookie(session, nowSeconds));
   return response;
 }

@@ -15,8 +15,7 @@ import { endedSessions } from "@/lib/server/ended-sessions";
 import { endedKey } from "@/lib/server/ended-sessions/store";
 import { jsonError, NO_STORE } from "@/lib/http/json";
 import { clearSessionCookies } from "@/lib/session/response";
-import { COOKIE_NAMES } from "@/lib/session/cookies";
-import { idTokenFor } from "@/lib/session/id-token-cookie";
+import { idTokenInHeader } from "@/lib/session/id-token-cookie";
 import { readSessionCookie } from "@/lib/session/seal";
 import { signOut } from "@/lib/server/sign-out/sign-out";
 import { revokeRefreshToken } from "@/lib/idp/token-revocation";
@@ -30,7 +29,7 @@ export async function POST(request: NextRequest): Promise<Response> {
   // Sign-out works while the list of ended sessions cannot be read: it ends the session this cookie holds. Its ID
   // token, the IdP's hint, comes from the cookie only this route receives, if it is this session's.
   const held = await readSessionCookie(request.cookies.getAll());
-  const session = held && { ...held, idToken: held.idToken ?? (await idTokenFor(held, request.cookies.get(COOKIE_NAMES.idToken)?.value)) };
+  const session = held && { ...held, idToken: held.idToken ?? (await idTokenInHeader(held, request.headers.get("cookie"))) };
   const location = await signOut(
     session,
     {
