@@ -92,8 +92,9 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     case "unavailable":
       if (result.error.code === "coordination_unavailable") {
         logError("refresh", "a refresh is due and cannot be coordinated across instances; keeping the session", result.error);
-        const retryAfter = COORDINATION_RETRY_AFTER_SECONDS;
-        return wantsJson ? serviceUnavailable(retryAfter) : unavailablePage(nonce, retryAfter, { why: "service" });
+        return wantsJson
+          ? serviceUnavailable(COORDINATION_RETRY_AFTER_SECONDS)
+          : unavailablePage(nonce, COORDINATION_RETRY_AFTER_SECONDS, { why: "service" });
       }
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson
