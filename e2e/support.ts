@@ -193,3 +193,18 @@ export async function addNote(page: Page, text: string): Promise<void> {
   await add.click();
   await expect(page.getByRole("list", { name: "Notes" }).getByText(text).first()).toBeVisible();
 }
+
+/**
+ * What would betray an issued token in a log: each token, and a JWT's signature segment alone, so that a token cut
+ * short still counts. Strings too short to mean anything are left out.
+ */
+export function tokenNeedles(issued: Record<string, string[]>): string[] {
+  const tokens = Object.values(issued).flat();
+  return [...new Set(tokens.flatMap((token) => [token, token.split(".").at(-1)!]).filter((needle) => needle.length >= 16))];
+}
+
+/** Fails if `log` holds any of `needles`; the report shows only a prefix, so the test's output spreads nothing. */
+export function expectNoTokenIn(log: string, needles: readonly string[], what: string): void {
+  const found = needles.filter((needle) => log.includes(needle));
+  expect(found.length, `${what} holds ${found.length} token string(s), e.g. ${found[0]?.slice(0, 12)}...`).toBe(0);
+}
