@@ -3,9 +3,11 @@
  * the web app's and the API's Redis stores alike.
  */
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 
 const INSTALL_HINT = "install it with `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)";
 
@@ -102,4 +104,41 @@ export async function startRedisServer(): Promise<RedisServer> {
     }
   }
   throw lastError;
+}
+
+/** What `useRedisServer` needs of a client: ioredis's, whichever options the caller's connector gives it. */
+interface Client {
+  status: string;
+  disconnect(): void;
+  once(event: "ready", listener: () => void): unknown;
+}
+
+/**
+ * For the enclosing `describe`: a throwaway server started before its tests and stopped after them. `client` opens
+ * a connection with the caller's own connector (so the client under test is configured as the app configures it),
+ * resolves once it is ready, and disconnects it when the tests are done.
+ */
+export function useRedisServer<C extends Client>(connect: (url: string) => C) {
+  let server: RedisServer | undefined;
+  const clients: C[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const client of clients.splice(0)) client.disconnect();
+    await server?.stop();
+  });
+  const url = (): string => {
+    if (!server) throw new Error("the redis-server has not started: use it inside the describe's tests");
+    return server.url;
+  };
+  return {
+    url,
+    async client(at: string = url()): Promise<C> {
+      const client = connect(at);
+      clients.push(client);
+      if (client.status !== "ready") await once(client as unknown as NodeJS.EventEmitter, "ready");
+      return client;
+    },
+  };
 }

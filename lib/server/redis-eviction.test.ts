@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { connectRedis } from "./redis";
 import { checkEvictionPolicy } from "./redis-eviction";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../../scripts/redis-server";
+import { redisServerAvailable, useRedisServer } from "../../scripts/redis-server";
 import type { Redis } from "ioredis";
 
 describe.skipIf(!redisServerAvailable())("Redis's eviction policy (real redis-server)", () => {
-  let server: RedisServer;
+  const server = useRedisServer((url) => connectRedis(new URL(url)));
   let redis: Redis;
   beforeAll(async () => {
-    server = await startRedisServer();
-    redis = connectRedis(new URL(server.url));
-    await new Promise((resolve) => redis.once("ready", resolve));
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
+    redis = await server.client();
   });
 
   it("lets noeviction through in silence", async () => {
@@ -46,15 +40,10 @@ describe.skipIf(!redisServerAvailable())("Redis's eviction policy (real redis-se
 
   it("says so when the policy cannot be read, as with an ACL that denies INFO", async () => {
     await redis.call("ACL", "SETUSER", "no-info", "on", "nopass", "+@all", "-info", "~*");
-    const limited = connectRedis(new URL(server.url.replace("redis://", "redis://no-info@")));
+    const limited = await server.client(server.url().replace("redis://", "redis://no-info@"));
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    try {
-      await new Promise((resolve) => limited.once("ready", resolve));
-      const exit = vi.fn();
-      expect(await checkEvictionPolicy(limited, { production: true, exit })).toBeUndefined();
-      expect(String(logged.mock.calls.at(-1)?.[0])).toMatch(/could not read Redis's maxmemory-policy.*\+info/);
-    } finally {
-      limited.disconnect();
-    }
+    const exit = vi.fn();
+    expect(await checkEvictionPolicy(limited, { production: true, exit })).toBeUndefined();
+    expect(String(logged.mock.calls.at(-1)?.[0])).toMatch(/could not read Redis's maxmemory-policy.*\+info/);
   });
 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { COMMAND_TIMEOUT_MS, connectRedis } from "./redis";
 import { createRedisEndedSessions } from "./ended-sessions/redis";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../../scripts/redis-server";
+import { redisServerAvailable, useRedisServer } from "../../scripts/redis-server";
 
 describe("connectRedis", () => {
   it("fails commands fast while Redis is unreachable, and logs that once, without crashing", async () => {
@@ -37,31 +37,17 @@ describe("connectRedis", () => {
 });
 
 describe.skipIf(!redisServerAvailable())("connectRedis against a real redis-server", () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useRedisServer((url) => connectRedis(new URL(url)));
 
   it("gives up on a command Redis does not answer within the deadline, and answers again once it does", async () => {
-    const redis = connectRedis(new URL(server.url));
-    const blocker = connectRedis(new URL(server.url));
-    try {
-      await new Promise((resolve) => redis.once("ready", resolve));
-      await new Promise((resolve) => blocker.once("ready", resolve));
-      // CLIENT PAUSE stalls every other client's commands, as a Redis that hangs would.
-      await blocker.call("CLIENT", "PAUSE", "1000", "ALL");
-      const stalled = new Promise((resolve) => setTimeout(resolve, 1_100));
-      const started = Date.now();
-      await expect(redis.get("k")).rejects.toThrow(/timed out/i);
-      expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT_MS + 400);
-      await stalled;
-      expect(await redis.get("k")).toBeNull();
-    } finally {
-      redis.disconnect();
-      blocker.disconnect();
-    }
+    const [redis, blocker] = [await server.client(), await server.client()];
+    // CLIENT PAUSE stalls every other client's commands, as a Redis that hangs would.
+    await blocker.call("CLIENT", "PAUSE", "1000", "ALL");
+    const stalled = new Promise((resolve) => setTimeout(resolve, 1_100));
+    const started = Date.now();
+    await expect(redis.get("k")).rejects.toThrow(/timed out/i);
+    expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT_MS + 400);
+    await stalled;
+    expect(await redis.get("k")).toBeNull();
   });
 });

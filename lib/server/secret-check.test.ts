@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { connectRedis } from "./redis";
 import { compareSecretWithOtherInstances, secretFingerprint } from "./secret-check";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../../scripts/redis-server";
+import { redisServerAvailable, useRedisServer } from "../../scripts/redis-server";
 import type { Redis } from "ioredis";
 
 const SECRET = "instance-secret-0123456789abcdef0123456789";
 const OTHER = "another-secret-0123456789abcdef0123456789";
 
 describe.skipIf(!redisServerAvailable())("comparing AUTH_SECRET between instances (real redis-server)", () => {
-  let server: RedisServer;
+  const server = useRedisServer((url) => connectRedis(new URL(url)));
   let redis: Redis;
   beforeAll(async () => {
-    server = await startRedisServer();
-    redis = connectRedis(new URL(server.url));
+    redis = await server.client();
   });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
-  beforeEach(async () => {
-    if (redis.status === "ready") await redis.flushdb();
-  });
+  beforeEach(() => redis.flushdb());
 
   it("says whether the previous starter had the same newest secret, and logs a difference once", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});

@@ -1,22 +1,16 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedisEndedSessions } from "./redis";
 import { describeEndedSessionsContract } from "@/lib/testing/ended-sessions-contract";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
+import { redisServerAvailable, useRedisServer } from "../../../scripts/redis-server";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe.skipIf(!redisServerAvailable())("Redis store of ended sessions (real redis-server)", () => {
-  let server: RedisServer;
+  const server = useRedisServer((url) => new Redis(url));
   let redis: Redis;
-
   beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
+    redis = await server.client();
   });
 
   describeEndedSessionsContract("Redis", () => createRedisEndedSessions(redis));

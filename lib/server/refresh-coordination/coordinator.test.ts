@@ -1,10 +1,10 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { RefreshError } from "@/lib/idp/token-refresh";
 import type { Session } from "@/lib/session/session";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { connectRedis } from "@/lib/server/redis";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../../../scripts/redis-server";
+import { redisServerAvailable, useRedisServer } from "../../../scripts/redis-server";
 import { coordinationKeys, createCoordinator, type CoordinatorOptions } from "./coordinator";
 import { resultKeys } from "./sealed-result";
 
@@ -26,22 +26,16 @@ const lockOf = (session: Session) => coordinationKeys(resultKeys(SECRET, session
 const refusal = (code: "invalid_grant" | "idp_unreachable") => new RefreshError(code, `the IdP said ${code}`);
 
 describe.skipIf(!redisServerAvailable())("refresh coordination across instances (real redis-server)", () => {
-  let server: RedisServer;
+  const server = useRedisServer((url) => new Redis(url));
   let redis: Redis;
-
   beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
+    redis = await server.client();
   });
   beforeEach(() => redis.flushdb());
 
   /** An instance: its own coordinator on its own connection, with the IdP and the list of ended sessions given. */
-  function instance(options: Partial<CoordinatorOptions> = {}) {
-    const client = new Redis(server.url);
+  async function instance(options: Partial<CoordinatorOptions> = {}) {
+    const client = await server.client();
     const refresh = vi.fn(async (session: Session) => successorOf(session));
     const isEnded = vi.fn(async () => false);
     const discard = vi.fn(async () => {});
@@ -59,8 +53,8 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
       await new Promise<void>((resolve) => (release = resolve));
       return successorOf(session);
     });
-    const a = instance({ refresh: slowRefresh });
-    const b = instance({ refresh: slowRefresh });
+    const a = await instance({ refresh: slowRefresh });
+    const b = await instance({ refresh: slowRefresh });
     const session = due();
     const asked = [a.coordinate(session), b.coordinate(session), a.coordinate(session), b.coordinate(session)];
     await vi.waitFor(() => expect(slowRefresh).toHaveBeenCalledTimes(1));
@@ -69,24 +63,20 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     const results = await Promise.all(asked);
     expect(slowRefresh).toHaveBeenCalledTimes(1);
     expect(new Set(results.map((result) => result.refreshToken))).toEqual(new Set([`${session.refreshToken}+1`]));
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("hands a later request with the old cookie the successor, on any instance, without asking the IdP", async () => {
-    const a = instance();
-    const b = instance();
+    const a = await instance();
+    const b = await instance();
     const session = due();
     const first = await a.coordinate(session);
     expect(await b.coordinate(session)).toEqual(first);
     expect(b.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("never sends a rotated refresh token again once its successor is forgotten: the caller is told it is spent", async () => {
-    const a = instance();
-    const b = instance();
+    const a = await instance();
+    const b = await instance();
     const session = due();
     await a.coordinate(session);
     const results = (await stored()).filter(({ key }) => key.endsWith(":result"));
@@ -100,81 +90,69 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
 
     await expect(b.coordinate(session)).rejects.toMatchObject({ code: "refresh_token_spent" });
     expect(b.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("keeps nothing usable in Redis: names are keyed hashes, the successor is sealed", async () => {
-    const a = instance();
+    const a = await instance();
     const session = due();
     const successor = await a.coordinate(session);
     const everything = JSON.stringify(await stored());
     for (const secret of [session.refreshToken!, successor.refreshToken!, successor.accessToken, successor.idToken!, "alice@example.com"]) {
       expect(everything).not.toContain(secret);
     }
-    a.client.disconnect();
   });
 
   it("shares a refusal: no instance sends the refused token again, and each ends the session with the IdP's reason", async () => {
-    const a = instance({ refresh: vi.fn(async () => Promise.reject(refusal("invalid_grant"))) });
-    const b = instance();
+    const a = await instance({ refresh: vi.fn(async () => Promise.reject(refusal("invalid_grant"))) });
+    const b = await instance();
     const session = due();
     await expect(a.coordinate(session)).rejects.toMatchObject({ code: "invalid_grant" });
     await expect(b.coordinate(session)).rejects.toMatchObject({ code: "invalid_grant" });
     expect(b.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("lets the next request try again after an IdP that did not answer: nothing was spent", async () => {
-    const a = instance({ refresh: vi.fn(async () => Promise.reject(refusal("idp_unreachable"))) });
-    const b = instance();
+    const a = await instance({ refresh: vi.fn(async () => Promise.reject(refusal("idp_unreachable"))) });
+    const b = await instance();
     const session = due();
     await expect(a.coordinate(session)).rejects.toMatchObject({ code: "idp_unreachable" });
     expect((await b.coordinate(session)).refreshToken).toBe(`${session.refreshToken}+1`);
     expect(b.refresh).toHaveBeenCalledTimes(1);
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("does not refresh a session signed out on another instance", async () => {
-    const a = instance({ isEnded: vi.fn(async () => true) });
+    const a = await instance({ isEnded: vi.fn(async () => true) });
     await expect(a.coordinate(due())).rejects.toMatchObject({ code: "session_ended" });
     expect(a.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
   });
 
   it("does not revive a session signed out while it was refreshed: the new refresh token is revoked, and never shared", async () => {
     const isEnded = vi.fn<() => Promise<boolean>>().mockResolvedValueOnce(false).mockResolvedValue(true);
-    const a = instance({ isEnded });
-    const b = instance();
+    const a = await instance({ isEnded });
+    const b = await instance();
     const session = due();
     await expect(a.coordinate(session)).rejects.toMatchObject({ code: "session_ended" });
     expect(a.discard).toHaveBeenCalledWith(`${session.refreshToken}+1`);
     await expect(b.coordinate(session)).rejects.toMatchObject({ code: "session_ended" });
     expect(b.refresh).not.toHaveBeenCalled();
     expect((await stored()).filter(({ key }) => key.endsWith(":result"))).toEqual([]);
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("publishes the result even when the list of ended sessions cannot be read after the refresh: the rotated token is never sent again", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const isEnded = vi.fn<() => Promise<boolean>>().mockResolvedValueOnce(false).mockRejectedValue(new Error("slow read"));
-    const a = instance({ isEnded });
-    const b = instance();
+    const a = await instance({ isEnded });
+    const b = await instance();
     const session = due();
     const successor = await a.coordinate(session);
     expect(await b.coordinate(session)).toEqual(successor);
     expect(b.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
-    b.client.disconnect();
   });
 
   it("never lets a later refusal shorten a rotated token's spent mark", async () => {
     let refuse!: () => void;
     const refresh = vi.fn(() => new Promise<Session>((_, reject) => (refuse = () => reject(refusal("invalid_grant")))));
-    const late = instance({ refresh });
+    const late = await instance({ refresh });
     const session = due();
     const pending = late.coordinate(session).catch((error: unknown) => error);
     await vi.waitFor(() => expect(refresh).toHaveBeenCalled());
@@ -185,40 +163,36 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     expect(await pending).toMatchObject({ code: "invalid_grant" });
     expect(await redis.get(spent!)).toBe("rotated");
     expect(await redis.pttl(spent!)).toBeGreaterThan(3_500_000);
-    late.client.disconnect();
   });
 
   it("keeps the result of an IdP that does not rotate only while its access token is fresh, and marks nothing spent", async () => {
     const session = due();
-    const a = instance({ refresh: vi.fn(async (current: Session) => ({ ...successorOf(current, current.refreshToken), refreshAt: nowSeconds() + 30 })) });
+    const a = await instance({ refresh: vi.fn(async (current: Session) => ({ ...successorOf(current, current.refreshToken), refreshAt: nowSeconds() + 30 })) });
     await a.coordinate(session);
     const entries = await stored();
     expect(entries.filter(({ key }) => key.endsWith(":spent"))).toEqual([]);
     const result = entries.find(({ key }) => key.endsWith(":result"))!;
     expect(result.ttl).toBeGreaterThan(28_000);
     expect(result.ttl).toBeLessThanOrEqual(30_000);
-    a.client.disconnect();
   });
 
   it("waits for a leader, and takes over when the leader vanished and its lease lapsed", async () => {
     const session = due();
-    const a = instance({ leaseMs: 200 });
+    const a = await instance({ leaseMs: 200 });
     // A leader that claimed the lock and died before it settled.
     await redis.set(lockOf(session), "dead-leader", "PX", 200);
     const started = Date.now();
     expect((await a.coordinate(session)).refreshToken).toBe(`${session.refreshToken}+1`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(a.refresh).toHaveBeenCalledTimes(1);
-    a.client.disconnect();
   });
 
   it("gives up, unavailable, after the follow deadline, without asking the IdP", async () => {
     const session = due();
-    const a = instance({ followMs: 150 });
+    const a = await instance({ followMs: 150 });
     await redis.set(lockOf(session), "slow-leader", "PX", 10_000);
     await expect(a.coordinate(session)).rejects.toMatchObject({ code: "coordination_unavailable" });
     expect(a.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
   });
 
   it("is unavailable, and asks the IdP nothing, while Redis cannot be reached", async () => {
@@ -232,9 +206,8 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
   });
 
   it("is unavailable while the list of ended sessions cannot be read", async () => {
-    const a = instance({ isEnded: vi.fn(async () => Promise.reject(new Error("list unreadable"))) });
+    const a = await instance({ isEnded: vi.fn(async () => Promise.reject(new Error("list unreadable"))) });
     await expect(a.coordinate(due())).rejects.toMatchObject({ code: "coordination_unavailable" });
     expect(a.refresh).not.toHaveBeenCalled();
-    a.client.disconnect();
   });
 });
