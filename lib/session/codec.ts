@@ -63,10 +63,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function createSessionCodec(secrets: readonly string[], salt: string, now: () => number = Date.now): SessionCodec {
+export interface CodecOptions {
+  /**
+   * Also open cookies sealed before iron-session (`legacy-jwe.ts`): only the session cookie can be one. Any other
+   * cookie leaves that reader, and what it parses, out of reach.
+   */
+  openLegacyJwe?: boolean;
+}
+
+export function createSessionCodec(secrets: readonly string[], salt: string, now: () => number = Date.now, { openLegacyJwe = false }: CodecOptions = {}): SessionCodec {
   if (secrets.length === 0) throw new TypeError("createSessionCodec needs at least one secret");
   const passwords = derivePasswords(secrets, salt);
-  const legacy = createLegacyJweReader(secrets, salt);
+  const legacy = openLegacyJwe ? createLegacyJweReader(secrets, salt) : undefined;
 
   /**
    * iron stamps its own expiry from the real clock, `ttl` seconds ahead (0 would mean none), and refuses the
@@ -88,9 +96,8 @@ export function createSessionCodec(secrets: readonly string[], salt: string, now
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
       let payload: unknown;
       try {
-        payload = token.startsWith(IRON_PREFIX)
-          ? await unsealData<Record<string, unknown>>(token, { password: (await passwords).opening })
-          : await legacy.open(token);
+        if (token.startsWith(IRON_PREFIX)) payload = await unsealData<Record<string, unknown>>(token, { password: (await passwords).opening });
+        else payload = legacy ? await legacy.open(token) : null;
       } catch {
         return null;
       }

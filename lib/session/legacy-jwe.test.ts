@@ -40,21 +40,29 @@ function tamperPart(token: string, part: number): string {
   return parts.join(".");
 }
 
+/** As the session cookie's codec is made (`seal.ts`). */
+const LEGACY = { openLegacyJwe: true };
+
 describe("a session cookie sealed before iron-session, opened by the session codec", () => {
   it("opens with the same secrets, exp included", async () => {
     const token = await jweSeal([NEW], SALT, payload, NOW_S + 60);
     expect(token).toMatch(/^eyJ/);
     expect(token.split(".")).toHaveLength(5);
-    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S)).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
+    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S), LEGACY).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
+  });
+
+  it("is refused by a codec not made for the session cookie, such as the ID token's: no cookie of its was ever a JWE", async () => {
+    const token = await jweSeal([NEW], SALT, payload, NOW_S + 60);
+    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S)).open(token)).toBeNull();
   });
 
   it("opens after a rotation, sealed with a secret that is no longer the newest", async () => {
     const token = await jweSeal([OLD], SALT, payload, NOW_S + 60);
-    expect(await createSessionCodec([NEW, OLD], SALT, clockAt(NOW_S)).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
+    expect(await createSessionCodec([NEW, OLD], SALT, clockAt(NOW_S), LEGACY).open(token)).toEqual({ ...payload, exp: NOW_S + 60 });
   });
 
   it("is sealed again in iron-session's format, which opens too", async () => {
-    const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
+    const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S), LEGACY);
     const opened = await codec.open(await jweSeal([NEW], SALT, payload, NOW_S + 60));
     const resealed = await codec.seal(opened!, NOW_S + 60);
     expect(resealed).toMatch(/^Fe26\.2\*/);
@@ -63,18 +71,18 @@ describe("a session cookie sealed before iron-session, opened by the session cod
 
   it("refuses one at or after its exp", async () => {
     const token = await jweSeal([NEW], SALT, payload, NOW_S + 60);
-    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S + 60)).open(token)).toBeNull();
+    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S + 60), LEGACY).open(token)).toBeNull();
   });
 
   it("refuses one sealed with a secret it does not hold, or for another cookie", async () => {
-    const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S));
+    const codec = createSessionCodec([NEW], SALT, clockAt(NOW_S), LEGACY);
     expect(await codec.open(await jweSeal([OLD], SALT, payload, NOW_S + 60))).toBeNull();
     expect(await codec.open(await jweSeal([NEW], "another-cookie", payload, NOW_S + 60))).toBeNull();
   });
 
   it("refuses one over 16 KB", async () => {
     const token = await jweSeal([NEW], SALT, { ...payload, padding: "x".repeat(16 * 1024) }, NOW_S + 60);
-    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S)).open(token)).toBeNull();
+    expect(await createSessionCodec([NEW], SALT, clockAt(NOW_S), LEGACY).open(token)).toBeNull();
   });
 });
 

@@ -31,7 +31,7 @@ let codec: SessionCodec | undefined;
 
 /** Keys are derived once per process; the salt binds the seal to this cookie's name. */
 function sessionCodec(): SessionCodec {
-  codec ??= createSessionCodec(getConfig().authSecrets, COOKIE_NAMES.session);
+  codec ??= createSessionCodec(getConfig().authSecrets, COOKIE_NAMES.session, Date.now, { openLegacyJwe: true });
   return codec;
 }
 
