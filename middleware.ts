@@ -24,13 +24,13 @@ import { NextResponse, type NextRequest } from "next/server";
 import { isBenchmarkPassthrough } from "@/lib/benchmark";
 import { getConfig } from "@/lib/config";
 import { refuseForgery, startedByAnotherSite } from "@/lib/http/anti-forgery";
-import { jsonError, NO_STORE, serviceUnavailable, sessionExpired, unauthenticated } from "@/lib/http/json";
+import { jsonError, NO_STORE, SERVICE_RETRY_AFTER_SECONDS, serviceUnavailable, sessionExpired, unauthenticated } from "@/lib/http/json";
 import { contentSecurityPolicy, newNonce, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
 import { logError, logInfo } from "@/lib/log";
 import { configuredClient } from "@/lib/idp/client-auth";
 import { discardRefreshToken } from "@/lib/idp/token-revocation";
-import { COORDINATION_RETRY_AFTER_SECONDS, keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
+import { keepSessionFresh, RETRY_AFTER_SECONDS } from "@/lib/refresh/keep-fresh";
 import { freshness } from "@/lib/refresh/policy";
 import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
@@ -92,9 +92,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
     case "unavailable":
       if (result.error.code === "coordination_unavailable") {
         logError("refresh", "a refresh is due and cannot be coordinated across instances; keeping the session", result.error);
-        return wantsJson
-          ? serviceUnavailable(COORDINATION_RETRY_AFTER_SECONDS)
-          : unavailablePage(nonce, COORDINATION_RETRY_AFTER_SECONDS, { why: "service" });
+        return wantsJson ? serviceUnavailable() : unavailablePage(nonce, SERVICE_RETRY_AFTER_SECONDS, { why: "service" });
       }
       logError("refresh", "the access token expired and the IdP cannot be reached", result.error);
       return wantsJson

@@ -4,14 +4,14 @@
  * own status code; a route can.
  */
 import type { NextRequest } from "next/server";
+import { SERVICE_RETRY_AFTER_SECONDS } from "@/lib/http/json";
 import { safeReturnTo } from "@/lib/http/return-to";
 import { nonceFrom } from "@/lib/http/security-headers";
 import { unavailablePage } from "@/lib/http/unavailable-page";
-import { SESSION_CHECK_RETRY_AFTER_SECONDS } from "@/lib/server/session-reader";
 
 export const dynamic = "force-dynamic";
 
 export function GET(request: NextRequest): Response {
   const tryAgain = safeReturnTo(request.nextUrl.searchParams.get("returnTo"));
-  return unavailablePage(nonceFrom(request.headers), SESSION_CHECK_RETRY_AFTER_SECONDS, { why: "service", tryAgain });
+  return unavailablePage(nonceFrom(request.headers), SERVICE_RETRY_AFTER_SECONDS, { why: "service", tryAgain });
 }

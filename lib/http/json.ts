@@ -46,6 +46,12 @@ export const unauthenticated = (): Response => jsonError(401, "unauthenticated",
 /** `reason` is the refusal's own code (`invalid_grant`, say). */
 export const sessionExpired = (reason: string): Response => json({ error: "session_expired" satisfies ErrorCode, reason }, 401);
 
+/**
+ * How soon to try again while what the instances share (Redis) cannot be reached: asking it is cheap, and it fails
+ * fast, so soon. Also how long a refresh that could not be coordinated stands before it is tried again.
+ */
+export const SERVICE_RETRY_AFTER_SECONDS = 2;
+
 /** 503 with `Retry-After`: the session is kept, and the same request will work once the service is back. */
-export const serviceUnavailable = (retryAfterSeconds: number): Response =>
-  jsonError(503, "service_unavailable", "The service is briefly unavailable. Try again in a moment.", { "retry-after": String(retryAfterSeconds) });
+export const serviceUnavailable = (): Response =>
+  jsonError(503, "service_unavailable", "The service is briefly unavailable. Try again in a moment.", { "retry-after": String(SERVICE_RETRY_AFTER_SECONDS) });

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { COORDINATION_RETRY_AFTER_SECONDS, createKeepFresh, refreshFailureMemory, RETRY_AFTER_SECONDS, type KeepFreshResult } from "./keep-fresh";
+import { SERVICE_RETRY_AFTER_SECONDS } from "@/lib/http/json";
+import { createKeepFresh, refreshFailureMemory, RETRY_AFTER_SECONDS, type KeepFreshResult } from "./keep-fresh";
 import { refreshTime, UNREFRESHABLE_LIMIT } from "./policy";
 import type { Session } from "@/lib/session/session";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
@@ -428,8 +429,8 @@ describe("keepFresh: a refreshed ID token for another user", () => {
 describe("refreshFailureMemory", () => {
   it("asks an unreachable IdP again after the retry interval, Redis sooner, and never resends a refused token within the grace period", () => {
     expect(refreshFailureMemory(new RefreshError("idp_unreachable", "down"))).toBe(RETRY_AFTER_SECONDS * 1000);
-    expect(refreshFailureMemory(new RefreshError("coordination_unavailable", "Redis down"))).toBe(COORDINATION_RETRY_AFTER_SECONDS * 1000);
-    expect(COORDINATION_RETRY_AFTER_SECONDS).toBeLessThan(RETRY_AFTER_SECONDS);
+    expect(refreshFailureMemory(new RefreshError("coordination_unavailable", "Redis down"))).toBe(SERVICE_RETRY_AFTER_SECONDS * 1000);
+    expect(SERVICE_RETRY_AFTER_SECONDS).toBeLessThan(RETRY_AFTER_SECONDS);
     for (const code of ["invalid_grant", "refresh_token_spent", "session_ended"] as const) {
       expect(refreshFailureMemory(new RefreshError(code, "over"))).toBe(GRACE_MS);
     }

@@ -12,6 +12,7 @@
  * every request of this instance shares the in-flight map and the grace cache. Edge-safe.
  */
 import { base64url } from "jose";
+import { SERVICE_RETRY_AFTER_SECONDS } from "@/lib/http/json";
 import { configuredClient } from "@/lib/idp/client-auth";
 import { RefreshError, refreshSession } from "@/lib/idp/token-refresh";
 import { getConfig } from "@/lib/config";
@@ -106,18 +107,16 @@ export function createKeepFresh({ refresh, flights, nowSeconds }: KeepFreshOptio
 
 /** While the IdP cannot be reached, one attempt per session this often; the unavailable page says when to retry. */
 export const RETRY_AFTER_SECONDS = 5;
-/** While refreshes cannot be coordinated (Redis away), one attempt per session this often: asking Redis is cheap. */
-export const COORDINATION_RETRY_AFTER_SECONDS = 2;
 
 /**
  * How long a refresh's failure stands for every request with the same refresh token: an unreachable IdP is asked
- * again after RETRY_AFTER_SECONDS, Redis after COORDINATION_RETRY_AFTER_SECONDS; a refusal stands for the grace period, so that the dead refresh token is not
+ * again after RETRY_AFTER_SECONDS, Redis after SERVICE_RETRY_AFTER_SECONDS; a refusal stands for the grace period, so that the dead refresh token is not
  * sent again by the requests still on their way with the old cookie.
  */
 export function refreshFailureMemory(error: unknown): number {
   if (!(error instanceof RefreshError)) return 0;
   if (error.code === "idp_unreachable") return RETRY_AFTER_SECONDS * 1000;
-  if (error.code === "coordination_unavailable") return COORDINATION_RETRY_AFTER_SECONDS * 1000;
+  if (error.code === "coordination_unavailable") return SERVICE_RETRY_AFTER_SECONDS * 1000;
   return GRACE_MS;
 }
 

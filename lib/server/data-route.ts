@@ -22,7 +22,7 @@ import { freshness } from "@/lib/refresh/policy";
 import { CLEAR_FRESH_HINT } from "@/lib/session/fresh-hint";
 import { clearSessionCookies } from "@/lib/session/response";
 import type { Session } from "@/lib/session/session";
-import { getAdmittedSession, SESSION_CHECK_RETRY_AFTER_SECONDS, SessionCheckUnavailableError } from "./session-reader";
+import { getAdmittedSession, SessionCheckUnavailableError } from "./session-reader";
 
 /** The session a data request may use, or the answer that refuses it. */
 export async function authorizeDataRequest(
@@ -36,7 +36,7 @@ export async function authorizeDataRequest(
   try {
     session = await readAdmitted();
   } catch (error) {
-    if (error instanceof SessionCheckUnavailableError) return serviceUnavailable(SESSION_CHECK_RETRY_AFTER_SECONDS);
+    if (error instanceof SessionCheckUnavailableError) return serviceUnavailable();
     throw error;
   }
   if (!session) return clearSessionCookies(request, unauthenticated());

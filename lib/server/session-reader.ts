@@ -53,8 +53,6 @@ export class SessionCheckUnavailableError extends CodedError<"session_check_unav
   override readonly name = "SessionCheckUnavailableError";
 }
 
-/** Seconds a client is asked to wait before trying again while the list cannot be read. */
-export const SESSION_CHECK_RETRY_AFTER_SECONDS = 2;
 
 /**
  * `session`, unless it (or its IdP session) is on the list of ended sessions.
