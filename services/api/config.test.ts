@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       trustedLogoutAudiences: ["tessera-bff"],
       maxTokenTtl: 3600,
       testHooks: undefined,
+      telemetry: undefined,
     });
   });
 
@@ -68,6 +69,7 @@ describe("loadConfig", () => {
       redisUrl: "rediss://cache.example.com:6380/0",
       maxTokenTtl: 900,
       testHooks: undefined,
+      telemetry: undefined,
     });
     expect(loadConfig({ API_PORT: "", REDIS_URL: "" }, "/repo")).toMatchObject({ port: 4001 });
     expect(loadConfig({ REDIS_URL: "" }, "/repo")).not.toHaveProperty("redisUrl");
@@ -190,5 +192,284 @@ describe("loadConfig", () => {
     expect(problemsOf({ API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: TOKEN, API_HOST: "0.0.0.0" })).toEqual(["API_TEST_HOOKS=1 requires API_HOST to be a loopback address"]);
     expect(problemsOf({ API_TEST_HOOKS: "1" })).toEqual([expect.stringMatching(/^API_TEST_HOOKS=1 requires TEST_HOOKS_TOKEN/)]);
     expect(problemsOf({ API_TEST_HOOKS: "1", TEST_HOOKS_TOKEN: "short" })).toEqual([expect.stringMatching(/^TEST_HOOKS_TOKEN must be at least 32/)]);
+  });
+});
+
+describe("loadConfig: telemetry (OTEL_*)", () => {
+  const telemetryOf = (env: Record<string, string>) => loadConfig(env, "/repo").telemetry;
+  const COLLECTOR = "http://collector:4318";
+  /** Both signals, every default. */
+  const DEFAULTS = {
+    serviceName: "tessera-api",
+    sampler: { name: "parentbased_always_on", ratio: 1 },
+    traces: { url: new URL("http://collector:4318/v1/traces"), protocol: "http/protobuf", headers: {}, timeoutMs: 10_000, scheduleDelayMs: 5_000 },
+    metrics: { url: new URL("http://collector:4318/v1/metrics"), protocol: "http/protobuf", headers: {}, timeoutMs: 10_000, intervalMs: 60_000 },
+  };
+
+  it("is off by default, and with every endpoint variable empty", () => {
+    expect(telemetryOf({})).toBeUndefined();
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: " ", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "" })).toBeUndefined();
+    // Settings without an endpoint send nothing anywhere.
+    expect(telemetryOf({ OTEL_SERVICE_NAME: "api", OTEL_TRACES_SAMPLER: "always_on", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBeUndefined();
+  });
+
+  it("sends both signals to the base endpoint's /v1/traces and /v1/metrics, with every default", () => {
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR })).toEqual(DEFAULTS);
+  });
+
+  it.each([
+    ["http://collector:4318", "/v1/traces"],
+    ["http://collector:4318/", "/v1/traces"],
+    ["http://collector:4318/otlp", "/otlp/v1/traces"],
+    ["http://collector:4318/otlp/", "/otlp/v1/traces"],
+  ])("appends v1/traces to the base %s's path with one slash between", (base, pathname) => {
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: base })?.traces?.url.pathname).toBe(pathname);
+  });
+
+  it("uses a signal's own endpoint as is, over the base", () => {
+    const telemetry = telemetryOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example.com/ingest",
+    });
+    expect(telemetry?.traces?.url.href).toBe("https://traces.example.com/ingest");
+    expect(telemetry?.metrics?.url.href).toBe("http://collector:4318/v1/metrics");
+  });
+
+  it("turns on only the signals that have an endpoint", () => {
+    const traces = telemetryOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/v1/traces" });
+    expect(traces?.traces?.url.href).toBe("http://collector:4318/v1/traces");
+    expect(traces).not.toHaveProperty("metrics");
+    const metrics = telemetryOf({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://collector:4318/v1/metrics" });
+    expect(metrics?.metrics?.url.href).toBe("http://collector:4318/v1/metrics");
+    expect(metrics).not.toHaveProperty("traces");
+  });
+
+  it.each(["true", "TRUE", "True"])("is off with OTEL_SDK_DISABLED=%s, whatever else is set", (value) => {
+    expect(telemetryOf({ OTEL_SDK_DISABLED: value, OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_EXPORTER: "zipkin" })).toBeUndefined();
+  });
+
+  it.each(["false", "0", ""])("stays on with OTEL_SDK_DISABLED=%s", (value) => {
+    expect(telemetryOf({ OTEL_SDK_DISABLED: value, OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR })).toEqual(DEFAULTS);
+  });
+
+  it("turns a signal off with its exporter set to none, and is off when both are", () => {
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_EXPORTER: "none" })).toEqual({ ...DEFAULTS, traces: undefined });
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_METRICS_EXPORTER: "none" })).toEqual({ ...DEFAULTS, metrics: undefined });
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" })).toBeUndefined();
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_EXPORTER: "otlp", OTEL_METRICS_EXPORTER: "otlp" })).toEqual(DEFAULTS);
+  });
+
+  it.each([
+    ["OTEL_TRACES_EXPORTER", "console"],
+    ["OTEL_TRACES_EXPORTER", "otlp,console"],
+    ["OTEL_METRICS_EXPORTER", "prometheus"],
+  ])("refuses %s=%s: only otlp or none", (name, value) => {
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, [name]: value })).toEqual([
+      `${name} must be otlp or none: only OTLP export is supported, got "${value}"`,
+    ]);
+    // Even without an endpoint: the setting is wrong either way.
+    expect(problemsOf({ [name]: value })).toHaveLength(1);
+  });
+
+  describe("endpoints", () => {
+    it.each([
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"],
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "not a url"],
+      ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector/v1/traces"],
+      ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "grpc://collector:4317"],
+    ])("refuses %s=%s: an absolute http(s) URL", (name, value) => {
+      expect(problemsOf({ [name]: value })).toEqual([`${name} must be an absolute http: or https: URL`]);
+    });
+
+    it("reports a shared endpoint's problem once, though both signals use it", () => {
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "nope" })).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http: or https: URL"]);
+    });
+
+    it.each([
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    ])("never echoes %s, which may carry credentials", (name) => {
+      for (const value of ["https://user:hunter2@col lector/", "ftp://user:hunter2@collector/", "hunter2"]) {
+        const problems = problemsOf({ [name]: value });
+        expect(problems).toHaveLength(1);
+        expect(problems.join()).not.toContain("hunter2");
+      }
+      const production = problemsOf({ ...PRODUCTION, [name]: "http://user:hunter2@collector.example.com:4318" });
+      expect(production).toHaveLength(1);
+      expect(production.join()).not.toContain("hunter2");
+    });
+
+    describe("in production", () => {
+      it.each([
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+      ])("refuses %s over http: to another host: the headers may carry an API key", (name) => {
+        expect(problemsOf({ ...PRODUCTION, [name]: "http://collector.example.com:4318" })).toEqual([
+          `${name} must use https: in production (http: is allowed for localhost only: the export headers may carry an API key)`,
+        ]);
+      });
+
+      it.each(["http://localhost:4318", "http://127.0.0.1:4318", "http://[::1]:4318", "https://collector.example.com"])("accepts %s", (url) => {
+        expect(loadConfig({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: url }, "/").telemetry?.traces?.url.origin).toBe(new URL(url).origin);
+      });
+    });
+
+    it("allows http: to another host outside production", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example.com:4318" })?.metrics?.url.href).toBe(
+        "http://collector.example.com:4318/v1/metrics",
+      );
+    });
+  });
+
+  describe("protocol", () => {
+    it("is http/protobuf by default, the shared setting otherwise, and a signal's own over it", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toMatchObject({
+        traces: { protocol: "http/json" },
+        metrics: { protocol: "http/json" },
+      });
+      expect(
+        telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf" }),
+      ).toMatchObject({ traces: { protocol: "http/json" }, metrics: { protocol: "http/protobuf" } });
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" })).toMatchObject({
+        traces: { protocol: "http/json" },
+        metrics: { protocol: "http/protobuf" },
+      });
+    });
+
+    it.each(["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"])(
+      "refuses %s=grpc, pointing at http/protobuf on port 4318",
+      (name) => {
+        expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, [name]: "grpc" })).toEqual([
+          `${name}=grpc is not supported: use http/protobuf, on the collector's OTLP/HTTP port (4318)`,
+        ]);
+      },
+    );
+
+    it("refuses any other protocol", () => {
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_PROTOCOL: "http/xml" })).toEqual([
+        'OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json, got "http/xml"',
+      ]);
+    });
+  });
+
+  describe("headers", () => {
+    it("decodes key=value pairs, the signal's own winning key by key", () => {
+      const telemetry = telemetryOf({
+        OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR,
+        OTEL_EXPORTER_OTLP_HEADERS: " api-key = shared%20key , X-Tenant=acme,",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "API-Key=traces%3Dkey%2C1,authorization=Basic%20dXNlcjpwYXNz",
+      });
+      expect(telemetry?.traces?.headers).toEqual({ "api-key": "traces=key,1", "x-tenant": "acme", authorization: "Basic dXNlcjpwYXNz" });
+      expect(telemetry?.metrics?.headers).toEqual({ "api-key": "shared key", "x-tenant": "acme" });
+    });
+
+    it("takes an empty value, and an equals sign inside one", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_HEADERS: "a=,b=x=y" })?.traces?.headers).toEqual({ a: "", b: "x=y" });
+    });
+
+    it.each([
+      ["OTEL_EXPORTER_OTLP_HEADERS", "api-key"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "=hunter2"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "api key=hunter2"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2%zz"],
+      ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=hunter2%0D%0AX-Injected:1"],
+      ["OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=hunter2%C3%A9"],
+      ["OTEL_EXPORTER_OTLP_METRICS_HEADERS", "ok=1,api-key:hunter2"],
+    ])("refuses %s=%s without echoing it", (name, value) => {
+      const problems = problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, [name]: value });
+      expect(problems).toEqual([`${name} must be a comma-separated list of key=value pairs, values percent-encoded`]);
+      expect(problems.join()).not.toContain("hunter2");
+    });
+  });
+
+  describe("timing", () => {
+    it("takes the export timeout from the shared setting, a signal's own over it", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_TIMEOUT: "3000" })).toMatchObject({
+        traces: { timeoutMs: 3000 },
+        metrics: { timeoutMs: 3000 },
+      });
+      expect(
+        telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_EXPORTER_OTLP_TIMEOUT: "3000", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "1500", OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "2500" }),
+      ).toMatchObject({ traces: { timeoutMs: 1500 }, metrics: { timeoutMs: 2500 } });
+    });
+
+    it("takes the metric interval and the span batch delay", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_METRIC_EXPORT_INTERVAL: "15000", OTEL_BSP_SCHEDULE_DELAY: "1000" })).toMatchObject({
+        traces: { scheduleDelayMs: 1000 },
+        metrics: { intervalMs: 15_000 },
+      });
+    });
+
+    it.each([
+      "OTEL_EXPORTER_OTLP_TIMEOUT",
+      "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+      "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+      "OTEL_METRIC_EXPORT_INTERVAL",
+      "OTEL_BSP_SCHEDULE_DELAY",
+    ])("refuses %s unless it is a positive whole number of milliseconds", (name) => {
+      for (const value of ["0", "-1", "1.5", "10s", "2147483648"]) {
+        expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, [name]: value })).toEqual([
+          `${name} must be a whole number of milliseconds from 1 to 2147483647, got "${value}"`,
+        ]);
+      }
+    });
+  });
+
+  it("names the service tessera-api unless OTEL_SERVICE_NAME says otherwise", () => {
+    expect(telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_SERVICE_NAME: "notes-api" })?.serviceName).toBe("notes-api");
+  });
+
+  describe("sampler", () => {
+    const samplerOf = (env: Record<string, string>) => telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, ...env })?.sampler;
+
+    it.each(["always_on", "always_off", "parentbased_always_on", "parentbased_always_off"])("takes %s, ignoring an argument it has no use for", (name) => {
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name })).toEqual({ name, ratio: 1 });
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: "not a ratio" })).toEqual({ name, ratio: 1 });
+    });
+
+    it.each(["traceidratio", "parentbased_traceidratio"])("takes %s with its ratio, 1 by default", (name) => {
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name })).toEqual({ name, ratio: 1 });
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: "0.25" })).toEqual({ name, ratio: 0.25 });
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: "0" })).toEqual({ name, ratio: 0 });
+      expect(samplerOf({ OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: ".5" })).toEqual({ name, ratio: 0.5 });
+    });
+
+    it.each(["1.5", "-0.1", "half", "1e-3"])("refuses the ratio %s", (arg) => {
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: arg })).toEqual([
+        `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "${arg}"`,
+      ]);
+    });
+
+    it("refuses a sampler it does not know", () => {
+      expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR, OTEL_TRACES_SAMPLER: "jaeger_remote" })).toEqual([
+        expect.stringMatching(/^OTEL_TRACES_SAMPLER must be one of always_on, .*, got "jaeger_remote"$/),
+      ]);
+    });
+
+    it("does not judge the sampler when no traces are sent", () => {
+      expect(telemetryOf({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://collector:4318/v1/metrics", OTEL_TRACES_SAMPLER: "jaeger_remote" })?.sampler).toEqual({
+        name: "parentbased_always_on",
+        ratio: 1,
+      });
+    });
+  });
+
+  it("lists every telemetry problem at once", () => {
+    const problems = problemsOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "nope",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_HEADERS: "broken",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "0",
+      OTEL_METRICS_EXPORTER: "console",
+    });
+    expect(problems.map((problem) => problem.split(/[ =]/)[0])).toEqual([
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_PROTOCOL",
+      "OTEL_EXPORTER_OTLP_HEADERS",
+      "OTEL_EXPORTER_OTLP_TIMEOUT",
+      "OTEL_METRICS_EXPORTER",
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { readTestHooksAccess, type TestHooksAccess } from "../shared/test-hooks-access";
+import { readTelemetrySettings, type ApiTelemetrySettings } from "./telemetry/settings";
 import { normalizeTokenType } from "./tokens/signed-token";
 
 /** The API's settings. This module is the only place in the API that reads the environment. */
@@ -25,6 +26,8 @@ export interface ApiConfig {
   maxTokenTtl: number;
   /** Test-only hooks under /__test/ (API_TEST_HOOKS=1), for the end-to-end suite: loopback only, for callers with this token. */
   testHooks: TestHooksAccess | undefined;
+  /** OpenTelemetry traces and metrics (the OTEL_* variables, see `telemetry/settings.ts`); `undefined`: off, the default. */
+  telemetry: ApiTelemetrySettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +144,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       : undefined;
   if (testHooksRaw === "1" && !LOOPBACK_HOSTS.has(host)) problems.push("API_TEST_HOOKS=1 requires API_HOST to be a loopback address");
   const dataDir = path.resolve(cwd, read("DATA_DIR") ?? ".data");
+  const telemetry = readTelemetrySettings(read, { production }, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -156,5 +160,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ...(redisUrl === undefined ? {} : { redisUrl }),
     maxTokenTtl,
     testHooks,
+    telemetry,
   };
 }
