@@ -2,10 +2,10 @@ import next from "eslint-config-next/core-web-vitals";
 import nextTypescript from "eslint-config-next/typescript";
 
 /**
- * Code that the edge middleware may load: Web APIs, `jose`, `oauth4webapi`, `iron-session`, Auth.js and Next.js's edge modules.
+ * Code that the edge middleware may load: Web APIs, `jose`, `oauth4webapi`, `iron-session`, Auth.js, Next.js's edge modules, and the OpenTelemetry API and SDK (their browser builds send with `fetch`).
  * Node-only code lives in `lib/server/` (and in the services, which the app never imports).
  */
-const EDGE_SAFE = ["middleware.ts", "lib/*.ts", "lib/{session,refresh,idp,api,http,client}/**/*.ts"];
+const EDGE_SAFE = ["middleware.ts", "lib/*.ts", "lib/{session,refresh,idp,api,http,client,telemetry}/**/*.ts"];
 
 /** Every production module of lib/ keeps the dependency direction: it serves app/, and reaches the services over HTTP. */
 const LIB_DIRECTION = [

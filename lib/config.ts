@@ -8,6 +8,7 @@
 import { CodedError } from "./errors";
 import { AUDIENCE_STYLES, type AudienceStyle } from "@/lib/idp/quirks";
 import { DEFAULT_REFRESH_SKEW } from "@/lib/refresh/policy";
+import { OTLP_PROTOCOLS, SAMPLERS, type OtlpProtocol, type OtlpTarget, type SamplerName, type TelemetrySettings } from "@/lib/telemetry/settings";
 
 export interface Config {
   production: boolean;
@@ -45,6 +46,8 @@ export interface Config {
   apiTimeoutMs: number;
   /** Serves the benchmark's baseline routes under `/bench/`, which skip the middleware. Benchmarks only. */
   benchmarkRoutes: boolean;
+  /** OpenTelemetry export (`OTEL_*`); `undefined`, the default, when no OTLP endpoint is set. */
+  telemetry: TelemetrySettings | undefined;
 }
 
 export class ConfigError extends CodedError<"invalid_config"> {
@@ -126,7 +129,94 @@ export function loadConfig(env: Env, warn: (message: string) => void = () => {})
     idpTimeoutMs: readSeconds(env, "IDP_TIMEOUT", 5) * 1000,
     apiTimeoutMs: readSeconds(env, "API_TIMEOUT", 10) * 1000,
     benchmarkRoutes: readBenchmarkRoutes(env.BENCHMARK_ROUTES, authUrl, production, warn),
+    telemetry: readTelemetry(env, production, "tessera-web"),
   };
+}
+
+/**
+ * The OpenTelemetry SDK's standard variables (its environment specification), for the part this app implements:
+ * OTLP over HTTP, with an endpoint per signal or a base one. Telemetry stays off without an endpoint, and with
+ * `OTEL_SDK_DISABLED=true`.
+ */
+export function readTelemetry(env: Env, production: boolean, defaultServiceName: string): TelemetrySettings | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return undefined;
+  const target = (signal: "traces" | "metrics"): OtlpTarget | undefined => {
+    const upper = signal.toUpperCase();
+    const exporter = env[`OTEL_${upper}_EXPORTER`]?.trim() || "otlp";
+    if (exporter !== "otlp" && exporter !== "none") throw new ConfigError(`OTEL_${upper}_EXPORTER`, "must be otlp or none: this app exports OTLP over HTTP only");
+    const specific = env[`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`]?.trim();
+    const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+    if (exporter === "none" || (!specific && !base)) return undefined;
+    const url = specific
+      ? readUrl(`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`, specific, production)
+      : withSignalPath(readUrl("OTEL_EXPORTER_OTLP_ENDPOINT", base!, production), signal);
+    return {
+      url,
+      protocol: readOtlpProtocol(env, upper),
+      headers: { ...readOtlpHeaders(env, "OTEL_EXPORTER_OTLP_HEADERS"), ...readOtlpHeaders(env, `OTEL_EXPORTER_OTLP_${upper}_HEADERS`) },
+      timeoutMs: readMilliseconds(env, `OTEL_EXPORTER_OTLP_${upper}_TIMEOUT`, readMilliseconds(env, "OTEL_EXPORTER_OTLP_TIMEOUT", 10_000)),
+    };
+  };
+  const traces = target("traces");
+  const metrics = target("metrics");
+  if (!traces && !metrics) return undefined;
+  return {
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName,
+    sampler: readSampler(env),
+    traces: traces && { ...traces, scheduleDelayMs: readMilliseconds(env, "OTEL_BSP_SCHEDULE_DELAY", 5_000) },
+    metrics: metrics && { ...metrics, intervalMs: readMilliseconds(env, "OTEL_METRIC_EXPORT_INTERVAL", 60_000) },
+  };
+}
+
+/** The specification's rule for a base endpoint: the signal's path is appended to whatever path it has. */
+function withSignalPath(base: URL, signal: "traces" | "metrics"): URL {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/${signal}`;
+  return url;
+}
+
+function readOtlpProtocol(env: Env, upper: string): OtlpProtocol {
+  const name = env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`]?.trim() ? `OTEL_EXPORTER_OTLP_${upper}_PROTOCOL` : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const value = env[name]?.trim() || OTLP_PROTOCOLS[0];
+  if (value === "grpc") throw new ConfigError(name, "grpc is not supported: use http/protobuf (a collector's OTLP/HTTP port, 4318 by default)");
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(value)) throw new ConfigError(name, `must be one of ${OTLP_PROTOCOLS.join(", ")}`);
+  return value as OtlpProtocol;
+}
+
+/** `key=value` pairs, comma-separated, values percent-encoded. Never echoed: they are often an API key. */
+function readOtlpHeaders(env: Env, name: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (env[name] ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf("=");
+    const key = pair.slice(0, at).trim();
+    let value: string;
+    try {
+      value = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      throw new ConfigError(name, "holds a value that is not valid percent-encoding");
+    }
+    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n]/.test(value)) {
+      throw new ConfigError(name, "must be key=value pairs separated by commas (values percent-encoded)");
+    }
+    headers[key.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+function readSampler(env: Env): TelemetrySettings["sampler"] {
+  const name = env.OTEL_TRACES_SAMPLER?.trim() || SAMPLERS[0];
+  if (!(SAMPLERS as readonly string[]).includes(name)) throw new ConfigError("OTEL_TRACES_SAMPLER", `must be one of ${SAMPLERS.join(", ")}`);
+  const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const ratio = arg ? Number(arg) : 1;
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new ConfigError("OTEL_TRACES_SAMPLER_ARG", "must be a ratio between 0 and 1");
+  return { name: name as SamplerName, ratio };
+}
+
+function readMilliseconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(name, "must be a whole number of milliseconds, at least 1");
+  return Number(raw);
 }
 
 /**
