@@ -18,6 +18,7 @@
  *    large for the cookie (a page that says why); an unreachable IdP keeps the session, serving with the current
  *    token while it lasts, then 503 (with a way to try again or sign out), until `UNREFRESHABLE_LIMIT`; a refresh
  *    that cannot be coordinated across instances (Redis down) keeps the session and answers 503 at once.
+ * Traced as `tessera.middleware`, whose trace the route handler continues (see `lib/telemetry/spans.ts`).
  * Imports only edge-safe modules (Web APIs, jose, oauth4webapi; never `lib/server/`), which lint enforces.
  */
 import { NextResponse, type NextRequest } from "next/server";
@@ -36,6 +37,7 @@ import { COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { clearSessionCookies, continueWithSession, withFreshHint } from "@/lib/session/response";
 import { readSessionCookie, SESSION_TOO_LARGE_PAGE, SessionTooLargeError } from "@/lib/session/seal";
 import type { Session } from "@/lib/session/session";
+import { incomingTrace, inSpan, SpanKind, traceForNextHop } from "@/lib/telemetry/spans";
 
 export async function middleware(request: NextRequest): Promise<Response> {
   if (isBenchmarkPassthrough(request.nextUrl.pathname)) return NextResponse.next();
@@ -46,7 +48,16 @@ export async function middleware(request: NextRequest): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", csp);
 
-  const response = await gate(request, headers, nonce);
+  const response = await inSpan(
+    "tessera.middleware",
+    async (span) => {
+      traceForNextHop(headers);
+      const answer = await gate(request, headers, nonce);
+      span?.setAttribute("http.response.status_code", answer.status);
+      return answer;
+    },
+    { kind: SpanKind.SERVER, parent: incomingTrace(request.headers), attributes: { "tessera.request.kind": isDataRequest(request) ? "data" : "page" } },
+  );
   // Data routes answer JSON, which next.config.ts gives a policy of its own.
   if (!isDataRoute(request.nextUrl.pathname)) response.headers.set("content-security-policy", csp);
   if (https) response.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
@@ -64,7 +75,7 @@ async function gate(request: NextRequest, headers: Headers, nonce: string): Prom
   // session (`getAdmittedSession`, which also consults the list of ended sessions) decides the rest.
   if (request.cookies.has(COOKIE_NAMES.fresh)) return NextResponse.next({ request: { headers } });
 
-  const session = await readSessionCookie(request.cookies.getAll());
+  const session = await inSpan("tessera.session.read", () => readSessionCookie(request.cookies.getAll()));
   if (!session) {
     const answer = wantsJson ? unauthenticated() : redirectToSignIn(request);
     // A cookie that is there but cannot be opened (tampered, or sealed with a retired secret) is dropped.

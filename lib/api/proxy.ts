@@ -8,6 +8,8 @@
 import { withDeadline } from "@/lib/http/deadline";
 import { jsonError, NO_STORE } from "@/lib/http/json";
 import { BodyTooLargeError, readLimited } from "@/lib/http/read-limited";
+import { recordApiCall } from "@/lib/telemetry/signals";
+import { inSpan, propagateTrace, SpanKind } from "@/lib/telemetry/spans";
 import { apiEndpoint } from "./endpoint";
 
 export interface ApiProxyOptions {
@@ -16,6 +18,8 @@ export interface ApiProxyOptions {
   fetch?: typeof fetch;
   maxRequestBytes?: number;
   maxResponseBytes?: number;
+  /** The data route's pattern (`/api/notes/[id]`), which names this call in metrics and traces. */
+  route?: string;
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -24,7 +28,7 @@ const isTimeout = (error: unknown) => error instanceof DOMException && error.nam
 const upstreamTimeout = () => jsonError(504, "upstream_timeout", "The notes service did not answer in time.");
 
 export async function forwardToApi(request: Request, upstreamPath: string, accessToken: string, options: ApiProxyOptions): Promise<Response> {
-  const { apiUrl, timeoutMs, fetch: fetchImpl = fetch, maxRequestBytes = 16 * 1024, maxResponseBytes = 1024 * 1024 } = options;
+  const { apiUrl, timeoutMs, fetch: fetchImpl = fetch, maxRequestBytes = 16 * 1024, maxResponseBytes = 1024 * 1024, route = upstreamPath } = options;
   const method = request.method.toUpperCase();
   const headers = new Headers({ authorization: `Bearer ${accessToken}`, accept: "application/json" });
 
@@ -41,21 +45,39 @@ export async function forwardToApi(request: Request, upstreamPath: string, acces
     headers.set("content-type", request.headers.get("content-type") ?? "application/octet-stream");
   }
 
+  return inSpan(
+    `${method} ${route}`,
+    async (span) => {
+      propagateTrace(headers);
+      const started = performance.now();
+      let status: number | undefined;
+      const response = await send(apiEndpoint(apiUrl, upstreamPath), { method, headers, body }, { timeoutMs, fetchImpl, maxResponseBytes }, (answer) => (status = answer));
+      // By the API's status; when it never answered, by the status this app answered in its place (502, 504).
+      recordApiCall(route, method, (performance.now() - started) / 1000, status, status === undefined ? String(response.status) : undefined);
+      span?.setAttribute(status === undefined ? "error.type" : "http.response.status_code", status ?? String(response.status));
+      return response;
+    },
+    { kind: SpanKind.CLIENT, attributes: { "http.route": route, "http.request.method": method } },
+  );
+}
+
+/** The call itself, and the API's answer checked and copied; `answered` learns the API's status, if it gave one. */
+function send(
+  url: URL,
+  init: { method: string; headers: Headers; body: Uint8Array<ArrayBuffer> | undefined },
+  { timeoutMs, fetchImpl, maxResponseBytes }: { timeoutMs: number; fetchImpl: typeof fetch; maxResponseBytes: number },
+  answered: (status: number) => void,
+): Promise<Response> {
   // The time limit covers the answer's body too: an API that stalls mid-answer is as unavailable as a silent one.
   return withDeadline(timeoutMs, async (signal) => {
     let upstream: Response;
     try {
-      upstream = await fetchImpl(apiEndpoint(apiUrl, upstreamPath), {
-        method,
-        headers,
-        body,
-        redirect: "manual",
-        signal,
-      });
+      upstream = await fetchImpl(url, { ...init, redirect: "manual", signal });
     } catch (error) {
       if (isTimeout(error)) return upstreamTimeout();
       return jsonError(502, "upstream_unavailable", "The notes service cannot be reached.");
     }
+    answered(upstream.status);
 
     if (upstream.status >= 300 && upstream.status < 400) {
       await upstream.body?.cancel();

@@ -7,6 +7,7 @@
  * Pure and edge-safe.
  */
 import { jsonError, type ErrorCode } from "./json";
+import { countAntiForgeryRefusal } from "@/lib/telemetry/signals";
 
 export const CSRF_HEADER = "x-csrf";
 export const CSRF_HEADER_VALUE = "1";
@@ -31,7 +32,9 @@ export function isSameOrigin(headers: Headers, appOrigin: string): boolean {
 /** The rule as every data route applies it: 403 JSON, or `undefined` when the proof is there. */
 export function refuseForgery(request: Request, appOrigin: string): Response | undefined {
   const verdict = checkCsrf(request.method, request.headers, appOrigin);
-  return verdict.ok ? undefined : jsonError(403, verdict.reason, "This request is missing its anti-forgery proof.");
+  if (verdict.ok) return undefined;
+  countAntiForgeryRefusal(verdict.reason);
+  return jsonError(403, verdict.reason, "This request is missing its anti-forgery proof.");
 }
 
 /**

@@ -13,7 +13,7 @@ export function createDiscovery(options: IdpHttpOptions): () => Promise<oauth.Au
   let metadata: Promise<oauth.AuthorizationServer> | undefined;
   return () => {
     metadata ??= oauth
-      .discoveryRequest(issuer, idpRequestOptions(options))
+      .discoveryRequest(issuer, idpRequestOptions(options, "discovery"))
       .then((response) => oauth.processDiscoveryResponse(issuer, response))
       .catch((error: unknown) => {
         metadata = undefined;

@@ -3,6 +3,8 @@
  */
 import * as oauth from "oauth4webapi";
 import { causeChain } from "@/lib/errors";
+import type { IdpEndpoint } from "@/lib/telemetry/signals";
+import { observedIdpFetch } from "./observed-fetch";
 
 export interface IdpHttpOptions {
   issuer: string;
@@ -10,13 +12,17 @@ export interface IdpHttpOptions {
   fetch?: typeof fetch;
 }
 
-/** Request options for every oauth4webapi call to the IdP: timeout, injected fetch, http only where config allowed it. */
-export function idpRequestOptions<Method, Body>({ issuer, timeoutMs, fetch }: IdpHttpOptions): oauth.HttpRequestOptions<Method, Body> {
+/**
+ * Request options for every oauth4webapi call to the IdP's `endpoint`: timeout, injected fetch, observed (see
+ * `observed-fetch.ts`), http only where config allowed it.
+ */
+export function idpRequestOptions<Method, Body>({ issuer, timeoutMs, fetch }: IdpHttpOptions, endpoint: IdpEndpoint): oauth.HttpRequestOptions<Method, Body> {
+  const observed = observedIdpFetch(endpoint, fetch);
   return {
     signal: () => AbortSignal.timeout(timeoutMs),
     // The config refuses http:// issuers in production unless they are on loopback.
     [oauth.allowInsecureRequests]: issuer.startsWith("http:"),
-    ...(fetch ? { [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<Method, Body>) => fetch(url, init as RequestInit) } : {}),
+    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<Method, Body>) => observed(url, init as RequestInit),
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { CodedError } from "@/lib/errors";
+import { observedIdpFetch } from "./observed-fetch";
 
 /** 12 fetches a minute at most, and a new key accepted within 5 s of its first token. */
 export const MIN_FETCH_INTERVAL_MS = 5_000;
@@ -45,12 +46,13 @@ export function createKeySet(options: KeySetOptions): JWTVerifyGetKey {
   const {
     jwksUri,
     timeoutMs,
-    fetch: fetchImpl = fetch,
+    fetch: unobserved = fetch,
     minFetchIntervalMs = MIN_FETCH_INTERVAL_MS,
     maxAgeMs = MAX_AGE_MS,
     now = monotonicNow,
     sleep = defaultSleep,
   } = options;
+  const fetchImpl = observedIdpFetch("jwks", unobserved);
   /** The keys, and when the fetch that read them started. */
   let keys: { find: ReturnType<typeof createLocalJWKSet>; readAt: number } | undefined;
   // A failed fetch counts too, so an unreachable endpoint is not asked more often than a healthy one.

@@ -76,7 +76,7 @@ export async function refreshSession(session: Session, options: RefreshOptions):
   }
   try {
     const client: oauth.Client = { client_id: clientId };
-    const response = await oauth.refreshTokenGrantRequest(as, client, clientAuthentication(options), session.refreshToken, idpRequestOptions(options));
+    const response = await oauth.refreshTokenGrantRequest(as, client, clientAuthentication(options), session.refreshToken, idpRequestOptions(options, "token"));
     const result = await oauth.processRefreshTokenResponse(as, client, response);
     // OIDC Core §12.2: a refreshed ID token must name the same user.
     const claims = oauth.getValidatedIdTokenClaims(result);

@@ -42,7 +42,7 @@ export async function revokeRefreshToken(refreshToken: string, options: ClientOp
   if (!as.revocation_endpoint) return "unsupported";
   try {
     const response = await oauth.revocationRequest(as, { client_id: options.clientId }, clientAuthentication(options), refreshToken, {
-      ...idpRequestOptions(options),
+      ...idpRequestOptions(options, "revocation"),
       additionalParameters: { token_type_hint: "refresh_token" },
     });
     await oauth.processRevocationResponse(response);

@@ -14,6 +14,8 @@
 import { base64url } from "jose";
 import { RefreshError, REFRESH_ERROR_CODES, type RefreshErrorCode } from "@/lib/idp/token-refresh";
 import { sessionFromPayload, sessionPayload, type Session } from "@/lib/session/session";
+import { countRefresh } from "@/lib/telemetry/signals";
+import { inSpan, propagateTrace, SpanKind } from "@/lib/telemetry/spans";
 
 export const COORDINATION_PATH = "/internal/refresh";
 export const COORDINATION_SECRET_HEADER = "x-tessera-coordination";
@@ -64,15 +66,23 @@ export interface CoordinatedRefreshOptions {
 export function coordinatedRefresh({ internalUrl, authSecret, timeoutMs, fetch: send = fetch }: CoordinatedRefreshOptions) {
   let secret: Promise<string> | undefined;
   const url = new URL(COORDINATION_PATH, internalUrl);
-  const unavailable = (why: string, cause?: unknown) => new RefreshError("coordination_unavailable", `Refresh coordination ${why}`, { cause });
+  // This hop's own failures; what the coordination answered, it has counted itself.
+  const unavailable = (why: string, cause?: unknown) => {
+    countRefresh("coordination_unavailable");
+    return new RefreshError("coordination_unavailable", `Refresh coordination ${why}`, { cause });
+  };
 
-  return async function refresh(session: Session): Promise<Session> {
+  return (session: Session): Promise<Session> => inSpan("tessera.refresh.coordinate", () => refresh(session), { kind: SpanKind.CLIENT });
+
+  async function refresh(session: Session): Promise<Session> {
     secret ??= coordinationSecret(authSecret);
+    const headers = new Headers({ "content-type": "application/json", [COORDINATION_SECRET_HEADER]: await secret });
+    propagateTrace(headers);
     let response: Response;
     try {
       response = await send(url, {
         method: "POST",
-        headers: { "content-type": "application/json", [COORDINATION_SECRET_HEADER]: await secret },
+        headers,
         body: JSON.stringify(sessionToWire(session)),
         signal: AbortSignal.timeout(timeoutMs),
         cache: "no-store",
@@ -90,5 +100,5 @@ export function coordinatedRefresh({ internalUrl, authSecret, timeoutMs, fetch: 
     const { error, message } = (typeof body === "object" && body !== null ? body : {}) as { error?: unknown; message?: unknown };
     if (!isRefreshErrorCode(error)) throw unavailable(`answered ${response.status} without a refresh outcome`);
     throw new RefreshError(error, typeof message === "string" ? message : `Refresh coordination answered ${error}`);
-  };
+  }
 }

@@ -13,11 +13,12 @@
  */
 import { base64url } from "jose";
 import { SERVICE_RETRY_AFTER_SECONDS } from "@/lib/http/json";
-import { configuredClient } from "@/lib/idp/client-auth";
-import { RefreshError, refreshSession } from "@/lib/idp/token-refresh";
+import { RefreshError } from "@/lib/idp/token-refresh";
 import { getConfig } from "@/lib/config";
 import type { Session } from "@/lib/session/session";
+import { countRefresh } from "@/lib/telemetry/signals";
 import { coordinatedRefresh, coordinationDeadlines } from "./coordination-link";
+import { idpRefresh } from "./idp-refresh";
 import { freshness, GRACE_MS, unrefreshableTooLong } from "./policy";
 import { createSingleFlight, type SingleFlight } from "./single-flight";
 
@@ -127,15 +128,19 @@ let keepFresh: ((session: Session) => Promise<KeepFreshResult>) | undefined;
  * coordination that makes them one across instances (see `coordination-link.ts`).
  */
 function configuredRefresh(): (session: Session) => Promise<Session> {
-  const { redisUrl, internalUrl, authSecrets, idpTimeoutMs, refreshSkew } = getConfig();
+  const { redisUrl, internalUrl, authSecrets, idpTimeoutMs } = getConfig();
   if (redisUrl) return coordinatedRefresh({ internalUrl, authSecret: authSecrets[0], timeoutMs: coordinationDeadlines(idpTimeoutMs).requestMs });
-  return (current) => refreshSession(current, { ...configuredClient(), refreshSkew });
+  return idpRefresh();
 }
 
 export function keepSessionFresh(session: Session): Promise<KeepFreshResult> {
   keepFresh ??= createKeepFresh({
     refresh: configuredRefresh(),
-    flights: createSingleFlight<Session>({ graceMs: GRACE_MS, rememberFailure: refreshFailureMemory }),
+    flights: createSingleFlight<Session>({
+      graceMs: GRACE_MS,
+      rememberFailure: refreshFailureMemory,
+      onShared: (how) => countRefresh(how === "in_flight" ? "joined" : "grace_cache"),
+    }),
     nowSeconds: () => Date.now() / 1000,
   });
   return keepFresh(session);

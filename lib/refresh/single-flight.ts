@@ -17,6 +17,8 @@ export interface SingleFlightOptions {
   maxEntries?: number;
   /** How long a failure is remembered, in milliseconds; 0, the default, forgets it at once. */
   rememberFailure?: (error: unknown) => number;
+  /** Told when a caller is served without running its task: by the one in flight, or by a remembered result. */
+  onShared?: (how: "in_flight" | "remembered") => void;
   now?: () => number;
 }
 
@@ -25,7 +27,7 @@ export interface SingleFlight<V> {
   run(key: string, task: () => Promise<V>, usable?: (remembered: V) => boolean): Promise<V>;
 }
 
-export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, rememberFailure = () => 0, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
+export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, rememberFailure = () => 0, onShared = () => {}, now = Date.now }: SingleFlightOptions): SingleFlight<V> {
   const inFlight = new Map<string, Promise<V>>();
   // A Map iterates in insertion order, so the first entries are the oldest.
   const recent = new Map<string, { value: V; until: number }>();
@@ -43,9 +45,15 @@ export function createSingleFlight<V>({ graceMs, maxEntries = 10_000, rememberFa
   return {
     run(key, task, usable = () => true) {
       const remembered = recent.get(key);
-      if (remembered && remembered.until > now() && usable(remembered.value)) return Promise.resolve(remembered.value);
+      if (remembered && remembered.until > now() && usable(remembered.value)) {
+        onShared("remembered");
+        return Promise.resolve(remembered.value);
+      }
       const pending = inFlight.get(key);
-      if (pending) return pending;
+      if (pending) {
+        onShared("in_flight");
+        return pending;
+      }
       const failure = failed.get(key);
       if (failure && failure.until > now()) return Promise.reject(failure.error);
 

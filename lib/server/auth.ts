@@ -20,6 +20,7 @@ import { COOKIE_NAMES, COOKIE_OPTIONS } from "@/lib/session/cookies";
 import { keepIdToken, signInFailure } from "./sign-in-callback";
 import { sealSession, SessionTooLargeError, unsealSession } from "@/lib/session/seal";
 import { newSession, type Session } from "@/lib/session/session";
+import { authJsEndpoint, observedIdpFetch } from "@/lib/idp/observed-fetch";
 
 /** Built on first use, not at import: `next build` loads this module without the runtime secrets. */
 function buildAuthConfig(): NextAuthConfig {
@@ -37,7 +38,7 @@ function buildAuthConfig(): NextAuthConfig {
   const signInOptions = { ...COOKIE_OPTIONS, maxAge: 15 * 60 };
 
   // Every request to the token endpoint is authenticated by this app's one client authentication.
-  const idpFetch = authenticatingFetch(configuredClient());
+  const idpFetch = authenticatingFetch(configuredClient(), observedIdpFetch(authJsEndpoint));
 
   const provider: OIDCConfig<Record<string, unknown>> = {
     id: "oidc",

@@ -22,6 +22,7 @@ import { freshness } from "@/lib/refresh/policy";
 import { CLEAR_FRESH_HINT } from "@/lib/session/fresh-hint";
 import { clearSessionCookies } from "@/lib/session/response";
 import type { Session } from "@/lib/session/session";
+import { incomingTrace, inSpan, SpanKind } from "@/lib/telemetry/spans";
 import { getAdmittedSession, SessionCheckUnavailableError } from "./session-reader";
 
 /** The session a data request may use, or the answer that refuses it. */
@@ -46,10 +47,25 @@ export async function authorizeDataRequest(
   return session;
 }
 
-/** The signed-in user's request, forwarded to the API's `upstreamPath` with their access token. */
-export async function forwardWithSession(request: NextRequest, upstreamPath: string): Promise<Response> {
-  const session = await authorizeDataRequest(request);
-  if (session instanceof Response) return session;
+/**
+ * The signed-in user's request, forwarded to the API's `upstreamPath` with their access token. `route`, the data
+ * route's own pattern (`/api/notes/[id]`), names the request's span, which continues the trace the middleware
+ * handed on, if it ran.
+ */
+export function forwardWithSession(request: NextRequest, upstreamPath: string, route: string): Promise<Response> {
+  return inSpan(
+    `${request.method} ${route}`,
+    async (span) => {
+      const session = await inSpan("tessera.session.read", () => authorizeDataRequest(request));
+      const response = session instanceof Response ? session : await forward(request, upstreamPath, route, session);
+      span?.setAttribute("http.response.status_code", response.status);
+      return response;
+    },
+    { kind: SpanKind.SERVER, parent: incomingTrace(request.headers), attributes: { "http.route": route, "http.request.method": request.method } },
+  );
+}
+
+function forward(request: NextRequest, upstreamPath: string, route: string, session: Session): Promise<Response> {
   const { apiUrl, apiTimeoutMs } = getConfig();
-  return forwardToApi(request, upstreamPath, session.accessToken, { apiUrl, timeoutMs: apiTimeoutMs });
+  return forwardToApi(request, upstreamPath, session.accessToken, { apiUrl, timeoutMs: apiTimeoutMs, route });
 }

@@ -11,6 +11,7 @@ import { redirect } from "next/navigation";
 import { CodedError } from "@/lib/errors";
 import { logError } from "@/lib/log";
 import { unsealSession } from "@/lib/session/seal";
+import { countEndedSessionRefusal } from "@/lib/telemetry/signals";
 import type { Session } from "@/lib/session/session";
 import { chunksInHeader, COOKIE_NAMES, joinChunks, type CookieLike } from "@/lib/session/cookies";
 import { endedSessions } from "./ended-sessions";
@@ -64,7 +65,9 @@ export class SessionCheckUnavailableError extends CodedError<"session_check_unav
 export async function admitSession(session: Session | null, store: () => EndedSessions): Promise<Session | null> {
   if (!session) return null;
   try {
-    return (await store().isEnded(session.startedAt, ...endedKeys(session))) ? null : session;
+    if (!(await store().isEnded(session.startedAt, ...endedKeys(session)))) return session;
+    countEndedSessionRefusal();
+    return null;
   } catch (error) {
     logError("session", "could not read the list of ended sessions; answering 503 and keeping the session", error);
     throw new SessionCheckUnavailableError("session_check_unavailable", "The list of ended sessions cannot be read", { cause: error });

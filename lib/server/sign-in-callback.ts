@@ -20,6 +20,7 @@ import { idpRefusalIn, isOAuthErrorCode } from "@/lib/idp/http";
 import { COOKIE_NAMES, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, type CookieLike } from "@/lib/session/cookies";
 import { ID_TOKEN_COOKIE_DELETION, idTokenCookie } from "@/lib/session/id-token-cookie";
 import { unsealSession } from "@/lib/session/seal";
+import { countSignIn, type SignInOutcome } from "@/lib/telemetry/signals";
 
 interface Callback {
   /** The `error` the IdP sent the browser back with, instead of a code (`access_denied`, say). */
@@ -43,7 +44,25 @@ export function signInFailure(error: unknown): string {
   const code = (error as { type?: unknown } | null | undefined)?.type === "OAuthCallbackError" ? callback?.authorizationError : undefined;
   const sentBack = code ? `the authorization endpoint sent the browser back with ${isOAuthErrorCode(code) ? `error ${code}` : "an unrecognised error"}` : undefined;
   const refusal = idpRefusalIn(error) ?? sentBack;
+  if (callback) countSignIn(refusal ? "idp_error" : signInOutcome(error));
   return `sign-in failed${refusal ? `: ${refusal}` : ""}`;
+}
+
+/**
+ * What failed in a sign-in the IdP did not refuse, by the errors' stable codes: a state, nonce or PKCE check
+ * (Auth.js's `InvalidCheck`: a cookie missing or not matching; oauth4webapi's comparison of `state` or `nonce`), or
+ * the ID token (`jose`'s `ERR_JW…`, oauth4webapi's claim and timestamp checks).
+ */
+export function signInOutcome(error: unknown): Exclude<SignInOutcome, "ok" | "idp_error"> {
+  for (const cause of causeChain(error)) {
+    const { type, code, message } = cause as { type?: unknown; code?: unknown; message?: unknown };
+    const about = typeof message === "string" ? message : "";
+    if (type === "InvalidCheck" || (typeof code === "string" && code.startsWith("OAUTH_") && /"(state|nonce)"/.test(about))) return "check_failed";
+    if (typeof code === "string" && (code.startsWith("ERR_JW") || code === "OAUTH_JWT_CLAIM_COMPARISON_FAILED" || code === "OAUTH_JWT_TIMESTAMP_CHECK_FAILED")) {
+      return "id_token_rejected";
+    }
+  }
+  return "failed";
 }
 
 /** Called by Auth.js's `jwt` callback with the new session's ID token, for `finishSignIn` to store apart. */
@@ -92,6 +111,7 @@ export async function finishSignIn(headers: Headers, existing: Iterable<CookieLi
     if (!leftover && !(session && isSession(setCookie))) headers.append("set-cookie", setCookie);
   }
   if (session && sealed) {
+    countSignIn("ok");
     for (const setCookie of sessionCookieWrites(sealed, new Date(session.expiresAt * 1000), existing).setCookies) headers.append("set-cookie", setCookie);
     const idTokenWrite = await idTokenCookie({ ...session, idToken });
     headers.append("set-cookie", idTokenWrite ?? ID_TOKEN_COOKIE_DELETION);

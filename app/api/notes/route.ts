@@ -4,5 +4,5 @@
 import type { NextRequest } from "next/server";
 import { forwardWithSession } from "@/lib/server/data-route";
 
-export const GET = (request: NextRequest) => forwardWithSession(request, "/notes");
-export const POST = (request: NextRequest) => forwardWithSession(request, "/notes");
+export const GET = (request: NextRequest) => forwardWithSession(request, "/notes", "/api/notes");
+export const POST = (request: NextRequest) => forwardWithSession(request, "/notes", "/api/notes");

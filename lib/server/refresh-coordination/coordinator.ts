@@ -24,6 +24,8 @@ import { isRefreshErrorCode, sessionFromWire, sessionToWire } from "@/lib/refres
 import { GRACE_MS } from "@/lib/refresh/policy";
 import type { Session } from "@/lib/session/session";
 import { openResult, resultKeys, sealResult, type ResultKeys } from "./sealed-result";
+import { refreshOutcome } from "@/lib/refresh/idp-refresh";
+import { countEndedSessionRefusal, countRefresh } from "@/lib/telemetry/signals";
 
 export interface CoordinatorOptions {
   redis: Redis;
@@ -136,7 +138,21 @@ export function createCoordinator({ redis, secret, refresh, isEnded, discard, le
     return successor;
   }
 
+  /**
+   * Counted in `tessera.refreshes` as the middleware counts on one instance: a result published a moment ago serves
+   * like the grace cache, one waited for is joined, a spent token superseded; the leader's refresh counts itself.
+   */
   return async function coordinate(session: Session): Promise<Session> {
+    try {
+      return await claimAndFollow(session);
+    } catch (error) {
+      if (error instanceof RefreshError && error.code === "coordination_unavailable") countRefresh("coordination_unavailable");
+      if (error instanceof RefreshError && error.code === "session_ended") countEndedSessionRefusal();
+      throw error;
+    }
+  };
+
+  async function claimAndFollow(session: Session): Promise<Session> {
     const refreshToken = session.refreshToken;
     if (!refreshToken) throw new RefreshError("invalid_grant", "The session has no refresh token");
     if (await ask("the list of ended sessions", () => isEnded(session))) {
@@ -146,13 +162,22 @@ export function createCoordinator({ redis, secret, refresh, isEnded, discard, le
     const names = coordinationKeys(keys);
     const owner = randomUUID();
     const giveUpAt = now() + followMs;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const claim = (await ask("to claim the refresh", () => redis.eval(CLAIM, 3, ...names, owner, leaseMs))) as Claim;
-      if (claim[0] === "result") return adopt(keys, claim[1]);
-      if (claim[0] === "spent") throw spentError(claim[1]);
+      if (claim[0] === "result") {
+        const successor = adopt(keys, claim[1]);
+        countRefresh(waited ? "joined" : "grace_cache");
+        return successor;
+      }
+      if (claim[0] === "spent") {
+        const error = spentError(claim[1]);
+        const { outcome, errorClass } = error.code === "refresh_token_spent" ? { outcome: "superseded" as const, errorClass: undefined } : refreshOutcome(error);
+        countRefresh(outcome, errorClass);
+        throw error;
+      }
       if (claim[0] === "lead") return lead(session, refreshToken, keys, names, owner);
       if (now() >= giveUpAt) throw new RefreshError("coordination_unavailable", `Another instance's refresh did not finish within ${followMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
-  };
+  }
 }

@@ -4,9 +4,9 @@
  */
 import { getConfig } from "@/lib/config";
 import { configuredClient } from "@/lib/idp/client-auth";
-import { refreshSession } from "@/lib/idp/token-refresh";
 import { discardRefreshToken } from "@/lib/idp/token-revocation";
 import { coordinationDeadlines } from "@/lib/refresh/coordination-link";
+import { idpRefresh } from "@/lib/refresh/idp-refresh";
 import type { Session } from "@/lib/session/session";
 import { endedSessions } from "@/lib/server/ended-sessions";
 import { endedKeys } from "@/lib/server/ended-sessions/store";
@@ -22,11 +22,11 @@ export function refreshCoordinator(): Coordinate | undefined {
   if (!redis) return undefined;
   const registry = globalThis as { [COORDINATOR]?: Coordinate };
   registry[COORDINATOR] ??= (() => {
-    const { authSecrets, idpTimeoutMs, refreshSkew } = getConfig();
+    const { authSecrets, idpTimeoutMs } = getConfig();
     return createCoordinator({
       redis,
       secret: authSecrets[0],
-      refresh: (session) => refreshSession(session, { ...configuredClient(), refreshSkew }),
+      refresh: idpRefresh(),
       isEnded: (session) => endedSessions().isEnded(session.startedAt, ...endedKeys(session)),
       discard: (refreshToken) => discardRefreshToken(refreshToken, configuredClient()),
       ...coordinationDeadlines(idpTimeoutMs),

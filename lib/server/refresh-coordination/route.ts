@@ -8,6 +8,7 @@ import { RefreshError } from "@/lib/idp/token-refresh";
 import { json, jsonError } from "@/lib/http/json";
 import { COORDINATION_SECRET_HEADER, coordinationSecret, sessionFromWire, sessionToWire } from "@/lib/refresh/coordination-link";
 import type { Session } from "@/lib/session/session";
+import { incomingTrace, inSpan, SpanKind } from "@/lib/telemetry/spans";
 
 export interface CoordinationRouteOptions {
   /** The newest `AUTH_SECRET`. */
@@ -43,7 +44,9 @@ export async function answerCoordinatedRefresh(request: Request, { authSecret, c
   const session = sessionFromWire(parseJson(text));
   if (!session) return json({ error: "bad_request", message: "No session was sent for refresh" }, 400);
   try {
-    return json(sessionToWire(await coordinate(session)));
+    // In the trace of the request whose middleware asked.
+    const successor = await inSpan("tessera.refresh.coordination", () => coordinate(session), { kind: SpanKind.SERVER, parent: incomingTrace(request.headers) });
+    return json(sessionToWire(successor));
   } catch (error) {
     if (!(error instanceof RefreshError)) throw error;
     const transient = error.code === "idp_unreachable" || error.code === "coordination_unavailable";

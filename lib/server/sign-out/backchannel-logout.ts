@@ -16,6 +16,7 @@ import { NO_STORE } from "@/lib/http/json";
 import { BodyTooLargeError, readLimited } from "@/lib/http/read-limited";
 import { logError, logInfo } from "@/lib/log";
 import { LogoutTokenError, type LogoutToken } from "@/lib/idp/logout-token";
+import { countBackChannelLogout } from "@/lib/telemetry/signals";
 
 /** A logout token is a signed JWT of a kilobyte or two; the form around it adds a few bytes. */
 export const MAX_BODY_BYTES = 12 * 1024;
@@ -68,6 +69,7 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
   const read = await readLogoutToken(request);
   if ("problem" in read) {
     logInfo(SCOPE, `request refused: ${read.problem}`);
+    countBackChannelLogout("refused", "bad_request");
     return invalidRequest(read.problem);
   }
 
@@ -77,9 +79,11 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
   } catch (error) {
     if (error instanceof LogoutTokenError && error.code === "invalid_logout_token") {
       logInfo(SCOPE, `logout token refused: ${error.message}`);
+      countBackChannelLogout("refused", "invalid_logout_token");
       return invalidRequest("The logout token is invalid.");
     }
     logError(SCOPE, "could not verify a logout token", error);
+    countBackChannelLogout("refused", "keys_unavailable");
     return unavailable();
   }
 
@@ -98,10 +102,12 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
         : await deps.sessions.endOnce(endedKey.idp(sid), until, message);
   } catch (error) {
     logError(SCOPE, "could not record the ended session", error);
+    countBackChannelLogout("refused", "store_unavailable");
     return unavailable();
   }
   if (!firstUse) {
     logInfo(SCOPE, `logout token refused: jti ${jti} was used before`);
+    countBackChannelLogout("refused", "replayed");
     return invalidRequest("The logout token is invalid.");
   }
   try {
@@ -110,5 +116,6 @@ export async function handleBackchannelLogout(request: Request, deps: Backchanne
     logError(SCOPE, "the API did not take the logout token; the session's access tokens stay valid until they expire", error);
   }
   logInfo(SCOPE, `session ended: sid=${sid ?? "-"} sub=${sub ?? "-"} jti=${jti}`);
+  countBackChannelLogout("accepted");
   return answer(200);
 }

@@ -11,5 +11,5 @@ const NOTE_ID = /^[A-Za-z0-9-]{1,64}$/;
 export async function DELETE(request: NextRequest, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await params;
   if (!NOTE_ID.test(id)) return jsonError(404, "not_found", "No such note.");
-  return forwardWithSession(request, `/notes/${id}`);
+  return forwardWithSession(request, `/notes/${id}`, "/api/notes/[id]");
 }
