@@ -289,16 +289,21 @@ describe("issued", () => {
     const empty = await hook("GET", "issued");
     expect(empty.status).toBe(200);
     expect(empty.headers.get("cache-control")).toBe("no-store");
-    expect(await empty.json()).toEqual({ accessTokens: [], refreshTokens: [], idTokens: [] });
+    expect(await empty.json()).toEqual({ accessTokens: [], refreshTokens: [], idTokens: [], authorizationCodes: [] });
 
     const first = await signIn(test);
     const second = await signIn(test, BOB);
     const refreshed = await refresh(first.tokens.refresh_token!);
-    expect(await (await hook("GET", "issued")).json()).toEqual({
+    const issued = (await (await hook("GET", "issued")).json()) as Record<string, string[]>;
+    expect(issued).toEqual({
       accessTokens: [first.tokens.access_token, second.tokens.access_token, refreshed.body.access_token],
       refreshTokens: [first.tokens.refresh_token, second.tokens.refresh_token, refreshed.body.refresh_token],
       idTokens: [first.tokens.id_token, second.tokens.id_token, refreshed.body.id_token],
+      authorizationCodes: [expect.any(String), expect.any(String)],
     });
+    // The two codes the sign-ins redeemed: distinct, and long enough to be looked for.
+    expect(new Set(issued.authorizationCodes).size).toBe(2);
+    for (const code of issued.authorizationCodes!) expect(code.length).toBeGreaterThanOrEqual(16);
   });
 });
 

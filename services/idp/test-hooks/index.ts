@@ -54,7 +54,7 @@ import { trackSubjectSessions } from "./subject-sessions";
  *   group lists or entitlements into its tokens does. `bytes=0`, or `DELETE /__test/big-claims?sub=<sub>` (204),
  *   stops it. Tokens already issued keep their size.
  *
- * - `GET /__test/issued`: `{"accessTokens", "refreshTokens", "idTokens"}`, every token string the token endpoint
+ * - `GET /__test/issued`: `{"accessTokens", "refreshTokens", "idTokens", "authorizationCodes"}`, every token string the token endpoint
  *   issued since start, oldest first, so that a test can prove none of them was ever written anywhere it should
  *   not be (the servers' logs, for instance).
  */

@@ -20,13 +20,15 @@ export interface IssuedTokenLists {
   accessTokens: string[];
   refreshTokens: string[];
   idTokens: string[];
+  /** The authorization codes redeemed at the token endpoint. */
+  authorizationCodes: string[];
 }
 
 const zeroStats = (): GrantStats => ({ refreshGrants: 0, codeGrants: 0, refreshFailures: 0 });
 
 export function recordIssued(provider: Provider) {
   const latestBySub = new Map<string, IssuedTokens>();
-  const issued: IssuedTokenLists = { accessTokens: [], refreshTokens: [], idTokens: [] };
+  const issued: IssuedTokenLists = { accessTokens: [], refreshTokens: [], idTokens: [], authorizationCodes: [] };
   const statsBySub = new Map<string, GrantStats>();
   const totals = zeroStats();
   const subByRefreshToken = new Map<string, string>();
@@ -44,6 +46,8 @@ export function recordIssued(provider: Provider) {
     const grantType = ctx.oidc.params?.grant_type;
     if (grantType === "refresh_token") count(sub, "refreshGrants");
     if (grantType === "authorization_code") count(sub, "codeGrants");
+    const code = ctx.oidc.params?.code;
+    if (grantType === "authorization_code" && typeof code === "string") issued.authorizationCodes.push(code);
 
     const body = ctx.body as Record<string, unknown> | undefined;
     if (typeof body?.access_token === "string") issued.accessTokens.push(body.access_token);
