@@ -1,7 +1,8 @@
 /**
  * The HTTP face of the resource server, as an ordered list of steps; everything it depends on is passed in.
  *
- * 1. Log every request (method, path, status, time, subject).
+ * 1. Trace and measure every request when telemetry is on (`http/request-telemetry.ts`); log it (method, path, status,
+ *    time, subject).
  * 2. `GET /healthz`: alive; `GET /readyz`: ready (the issuer's keys found, the revocation list answering), no details.
  * 3. `GET /me`: the verified token's subject, scopes and expiry, and no more.
  * 4. The notes routes (`routes/notes.ts`) and the revocation list's routes (`routes/revocations.ts`).
@@ -10,6 +11,7 @@
 import { Hono } from "hono";
 import { privateJson } from "./http/answers";
 import { authenticate, type ApiEnv, type AuthenticateOptions } from "./http/authenticate";
+import { requestTelemetry } from "./http/request-telemetry";
 import type { NotesStore } from "./notes-store";
 import { notesRoutes } from "./routes/notes";
 import { revocationRoutes, type RevocationRoutesOptions } from "./routes/revocations";
@@ -27,6 +29,7 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const authenticated = authenticate(options);
 
+  app.use(requestTelemetry);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();

@@ -6,6 +6,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "../logger";
 import type { RevocationStore } from "../revocation/store";
+import { reasonOf, type RefusalReason } from "../telemetry/reasons";
+import { countRevocationHit, countTokenAccepted, countTokenRefused } from "../telemetry/signals";
+import { annotateRefusal, verifyTraced } from "../telemetry/tracing";
 import { parseAuthorization, type AccessToken } from "../tokens/access-token";
 import { insufficientScope, invalidToken, refuseCredentials, refuseToken, unavailable } from "./answers";
 
@@ -18,12 +21,19 @@ export interface AuthenticateOptions {
   log: Logger;
 }
 
+/** A request whose token did not get through, for the metrics and the request's span. */
+function refused(reason: RefusalReason): void {
+  countTokenRefused(reason);
+  annotateRefusal(reason);
+}
+
 export function authenticate({ verifier, revocations, log }: AuthenticateOptions): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     let token: AccessToken;
     try {
-      token = await verifier(parseAuthorization(c.req.header("Authorization")));
+      token = await verifyTraced(verifier, parseAuthorization(c.req.header("Authorization")));
     } catch (error) {
+      refused(reasonOf(error));
       return refuseToken(c, error, log, "token", (code) => refuseCredentials(c, code));
     }
     let revoked: boolean;
@@ -32,12 +42,16 @@ export function authenticate({ verifier, revocations, log }: AuthenticateOptions
     } catch (error) {
       // Failing open would let revoked tokens through whenever the store is down.
       log.error("revocation_check_failed", { error });
+      refused("revocation_unavailable");
       return unavailable(c);
     }
     if (revoked) {
       log.info("token_rejected", { code: "revoked", jti: token.jti });
+      countRevocationHit();
+      refused("revoked");
       return invalidToken(c);
     }
+    countTokenAccepted();
     c.set("token", token);
     await next();
   };

@@ -11,6 +11,9 @@ import { invalidLogoutToken, mediaTypeOf, noStore, privateEmpty, refuseToken, un
 import type { ApiEnv } from "../http/authenticate";
 import type { Logger } from "../logger";
 import type { Revocation, RevocationStore } from "../revocation/store";
+import { reasonOf, type RefusalReason } from "../telemetry/reasons";
+import { countLogoutTokenAccepted, countLogoutTokenRefused } from "../telemetry/signals";
+import { annotateRefusal } from "../telemetry/tracing";
 import type { LogoutToken } from "../tokens/logout-token";
 
 /** Room for one logout token of the largest accepted size, form-encoded. */
@@ -28,6 +31,12 @@ export interface RevocationRoutesOptions {
   clockTolerance: number;
   /** Epoch milliseconds. */
   now: () => number;
+}
+
+/** A logout token that did not end anything, for the metrics and the request's span. */
+function logoutRefused(reason: RefusalReason): void {
+  countLogoutTokenRefused(reason);
+  annotateRefusal(reason);
 }
 
 export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOptions): void {
@@ -57,19 +66,30 @@ export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOpt
   app.post(
     "/revocations/logout-token",
     noStore,
-    bodyLimit({ maxSize: MAX_LOGOUT_BODY_BYTES, onError: (c) => invalidLogoutToken(c, "The request body is too large") }),
+    bodyLimit({
+      maxSize: MAX_LOGOUT_BODY_BYTES,
+      onError: (c) => {
+        logoutRefused("invalid_request");
+        return invalidLogoutToken(c, "The request body is too large");
+      },
+    }),
     async (c) => {
       if (mediaTypeOf(c.req.header("Content-Type")) !== "application/x-www-form-urlencoded") {
+        logoutRefused("invalid_request");
         return invalidLogoutToken(c, "Content-Type must be application/x-www-form-urlencoded");
       }
       const values = new URLSearchParams(await c.req.text()).getAll("logout_token");
       const [token] = values;
-      if (token === undefined || values.length !== 1) return invalidLogoutToken(c, "Exactly one logout_token is required");
+      if (token === undefined || values.length !== 1) {
+        logoutRefused("invalid_request");
+        return invalidLogoutToken(c, "Exactly one logout_token is required");
+      }
 
       let logout: LogoutToken;
       try {
         logout = await logoutTokenVerifier(token);
       } catch (error) {
+        logoutRefused(reasonOf(error));
         return refuseToken(c, error, log, "logout_token", () => invalidLogoutToken(c, "The logout token is invalid"));
       }
 
@@ -87,13 +107,16 @@ export function revocationRoutes(app: Hono<ApiEnv>, options: RevocationRoutesOpt
         firstUse = await revocations.revokeOnce(revocation, { jti, until: acceptableUntil });
       } catch (error) {
         log.error("revocation_failed", { error });
+        logoutRefused("revocation_unavailable");
         return unavailable(c);
       }
       if (!firstUse) {
         log.info("logout_token_rejected", { code: "replayed", jti });
+        logoutRefused("replayed");
         return invalidLogoutToken(c, "The logout token is invalid");
       }
       log.info("logout_token_accepted", { jti, sid, sub });
+      countLogoutTokenAccepted();
       return c.body(null, 200);
     },
   );

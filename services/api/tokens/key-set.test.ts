@@ -5,6 +5,7 @@ import { verifyAccessToken } from "./access-token";
 import { createKeySet, KeySetError, MIN_FETCH_INTERVAL_MS } from "./key-set";
 import type { KeyResolver } from "./signed-token";
 import { createFakeClock, type FakeClock } from "../testing/fake-clock";
+import { startTestTelemetry } from "../testing/test-telemetry";
 import { createTestIssuer, testVerifyOptions, type TestIssuer } from "../testing/test-issuer";
 
 const JWKS_URL = "https://issuer.test/jwks";
@@ -179,5 +180,34 @@ describe("createKeySet", () => {
     expect(fetchedAt.length).toBeGreaterThan(1);
     expect(fetchedAt.slice(1).every((at, i) => at - (fetchedAt[i] as number) >= MIN_FETCH_INTERVAL_MS)).toBe(true);
     expect(outcomes.every(({ error }) => error instanceof KeySetError)).toBe(true);
+  });
+});
+
+describe("createKeySet with telemetry on", () => {
+  it("counts every JWKS fetch, by outcome", async () => {
+    const telemetry = startTestTelemetry({ traces: undefined });
+    try {
+      const getKey = keySet();
+      await verify(getKey, await signer.mint());
+      jwks = () => new Response("unavailable", { status: 503 });
+      // A kid that arrives after the last read waits for the next fetch.
+      await clock.advance(1);
+      const unknown = randomKid(getKey);
+      await clock.advance(2 * MIN_FETCH_INTERVAL_MS);
+      expect(unknown.error).toBeInstanceOf(KeySetError);
+      jwks = () => Response.json({ keys: "not a list" });
+      await clock.advance(1);
+      const malformed = randomKid(getKey);
+      await clock.advance(2 * MIN_FETCH_INTERVAL_MS);
+      expect(malformed.error).toBeDefined();
+
+      expect(fetchedAt).toHaveLength(3);
+      expect(await telemetry.points("tessera.api.jwks.fetches")).toEqual([
+        { attributes: { "tessera.outcome": "ok" }, value: 1 },
+        { attributes: { "tessera.outcome": "failed" }, value: 2 },
+      ]);
+    } finally {
+      await telemetry.stop();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type FetchImplementation, type JSONWebKeySet } from "jose";
+import { countJwksFetch } from "../telemetry/signals";
 import type { KeyResolver } from "./signed-token";
 
 /**
@@ -48,14 +49,20 @@ export function createKeySet(options: KeySetOptions): KeySet {
   let next: { startedAt?: number; done: Promise<void> } | undefined;
 
   async function read(startedAt: number): Promise<void> {
-    const response = await fetchImpl(jwksUri.href, {
-      method: "GET",
-      headers: new Headers({ accept: "application/json, application/jwk-set+json" }),
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (response.status !== 200) throw new KeySetError(`the JWKS endpoint answered HTTP ${response.status}`);
-    keys = { find: createLocalJWKSet((await response.json()) as JSONWebKeySet), readAt: startedAt };
+    try {
+      const response = await fetchImpl(jwksUri.href, {
+        method: "GET",
+        headers: new Headers({ accept: "application/json, application/jwk-set+json" }),
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (response.status !== 200) throw new KeySetError(`the JWKS endpoint answered HTTP ${response.status}`);
+      keys = { find: createLocalJWKSet((await response.json()) as JSONWebKeySet), readAt: startedAt };
+    } catch (error) {
+      countJwksFetch(false);
+      throw error;
+    }
+    countJwksFetch(true);
   }
 
   /** The next fetch: the one waiting for its turn or under way, else a new one at the first moment the budget allows. */

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { AccessToken } from "./access-token";
 import { TokenError } from "./signed-token";
 import { createTestApi } from "../testing/test-api";
+import { startTestTelemetry } from "../testing/test-telemetry";
 import { createTestIssuer, type TestIssuer } from "../testing/test-issuer";
 import { createVerificationCache } from "./verification-cache";
 
@@ -119,5 +120,27 @@ describe("the verification cache in the API", () => {
     expect((await api.request("GET", "/me", { token })).status).toBe(401);
     expect(getKey).toHaveBeenCalledTimes(1);
     expect(api.logs()).toContainEqual(expect.objectContaining({ event: "token_rejected", code: "revoked" }));
+  });
+});
+
+describe("createVerificationCache with telemetry on", () => {
+  it("counts every look-up as a hit or a miss, an expired entry a miss", async () => {
+    const telemetry = startTestTelemetry({ traces: undefined });
+    try {
+      let clock = T0 * 1000;
+      const cached = createVerificationCache(stubVerifier(T0 + 60), { now: () => clock });
+      await cached("a");
+      await cached("a");
+      await cached("a");
+      await cached("b");
+      clock = (T0 + 60) * 1000;
+      await cached("a");
+      expect(await telemetry.points("tessera.api.verification_cache.lookups")).toEqual([
+        { attributes: { "tessera.cache.result": "miss" }, value: 3 },
+        { attributes: { "tessera.cache.result": "hit" }, value: 2 },
+      ]);
+    } finally {
+      await telemetry.stop();
+    }
   });
 });

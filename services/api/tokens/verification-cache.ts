@@ -1,4 +1,6 @@
 import { hash } from "node:crypto";
+import { countCacheLookup } from "../telemetry/signals";
+import { annotateCacheResult } from "../telemetry/tracing";
 import type { AccessToken } from "./access-token";
 
 export interface VerificationCacheOptions {
@@ -41,9 +43,15 @@ export function createVerificationCache(
     const key = hash("sha256", token, "base64url");
     const cached = entries.get(key);
     if (cached !== undefined) {
-      if (now() < cached.exp * 1000) return cached;
+      if (now() < cached.exp * 1000) {
+        countCacheLookup(true);
+        annotateCacheResult(true);
+        return cached;
+      }
       entries.delete(key);
     }
+    countCacheLookup(false);
+    annotateCacheResult(false);
     return verifyAndStore(token, key);
   };
 }
