@@ -198,6 +198,76 @@ describe("API server process", () => {
   });
 });
 
+describe("API server process with telemetry on", () => {
+  let signer: TestIssuer;
+  let idp: Server;
+  let collector: Server;
+  let dataDir: string;
+  const received: { path: string | undefined; headers: Record<string, unknown>; body: string }[] = [];
+
+  beforeAll(async () => {
+    signer = await createTestIssuer();
+    const [idpPort, collectorPort] = await Promise.all([freePort(), freePort()]);
+    idp = await startIdp(signer, idpPort);
+    collector = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        received.push({ path: req.url, headers: req.headers, body });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    dataDir = mkdtempSync(path.join(tmpdir(), "tessera-api-"));
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => idp.close(resolve));
+    await new Promise((resolve) => collector.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("sends its spans and metrics to the collector, flushing them at SIGTERM before it exits", async () => {
+    const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    const port = await freePort();
+    const api = await runApi({
+      API_PORT: String(port),
+      OIDC_ISSUER: issuer,
+      API_AUDIENCE: AUDIENCE,
+      DATA_DIR: dataDir,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=collector%20secret",
+      OTEL_SERVICE_NAME: "tessera-api-under-test",
+    });
+    const token = await signer.mint({ claims: { iss: issuer, aud: AUDIENCE } });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const me = await fetch(`http://127.0.0.1:${port}/me`, {
+      headers: { Authorization: `Bearer ${token}`, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(me.status).toBe(200);
+    // Nothing is due yet (a 5 s batch, a 60 s interval): only the shutdown sends it.
+    expect(await api.stop()).toBe(0);
+
+    const output = api.output();
+    expect(output).toContain('"event":"telemetry_started"');
+    expect(output).not.toContain("collector secret");
+    const traces = received.filter((request) => request.path === "/v1/traces");
+    const metrics = received.filter((request) => request.path === "/v1/metrics");
+    expect(traces).toHaveLength(1);
+    expect(metrics).toHaveLength(1);
+    for (const request of [...traces, ...metrics]) {
+      expect(request.headers).toMatchObject({ "x-api-key": "collector secret", "content-type": "application/json" });
+      expect(request.body).toContain("tessera-api-under-test");
+      expect(request.body).not.toContain(token.split(".")[2]);
+    }
+    expect(traces[0]?.body).toContain(traceId);
+    expect(traces[0]?.body).toContain("GET /me");
+    expect(metrics[0]?.body).toContain("tessera.api.token.verifications");
+  }, 30_000);
+});
+
 describe.skipIf(!redisServerAvailable())("API server processes sharing REDIS_URL", () => {
   let signer: TestIssuer;
   let idp: Server;

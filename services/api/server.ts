@@ -23,6 +23,9 @@ try {
   process.exit(1);
 }
 
+// Before anything else is made, so that all of it can be measured; the SDK is loaded only when telemetry is on.
+const telemetry = config.telemetry === undefined ? undefined : (await import("./telemetry/sdk")).startTelemetry(config.telemetry, { log });
+
 let db: SqliteDatabase;
 try {
   db = openDatabase(config.databaseFile);
@@ -92,7 +95,9 @@ function shutdown(signal: string) {
   server.close(() => {
     db.close();
     redis?.disconnect();
-    process.exit(0);
+    // What the last requests recorded is exported first; the timer above still bounds the wait.
+    if (telemetry === undefined) process.exit(0);
+    else void telemetry.shutdown().then(() => process.exit(0));
   });
 }
 process.once("SIGINT", () => shutdown("SIGINT"));
