@@ -19,10 +19,10 @@ export class AsyncLocalStorageContextManager implements ContextManager {
 
   bind<T>(context: Context, target: T): T {
     if (typeof target !== "function") return target;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the bound function keeps its own `this`
-    const manager = this;
+    const run = (fn: () => unknown) => this.with(context, fn);
+    // A function expression, so that the bound function keeps the `this` it is called with.
     return function (this: unknown, ...args: unknown[]) {
-      return manager.with(context, () => (target as (...args: unknown[]) => unknown).apply(this, args));
+      return run(() => (target as (...args: unknown[]) => unknown).apply(this, args));
     } as T;
   }
 

@@ -3,6 +3,10 @@
  * whose spans go out in batches, a meter provider read every interval, each over its OTLP/HTTP exporter, and the
  * API's instruments (`signals.ts`) and tracer (`tracing.ts`) bound to them. Loaded by `server.ts` only when the
  * settings turn telemetry on: with it off, none of the SDK is loaded.
+ *
+ * What the settings give (endpoints, headers, timeouts, interval, batch delay, sampler) is passed explicitly and wins;
+ * the SDK still reads its other standard variables itself where they are set (OTEL_EXPORTER_OTLP_COMPRESSION,
+ * OTEL_BSP_MAX_QUEUE_SIZE and the like).
  */
 import { randomUUID } from "node:crypto";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
