@@ -31,7 +31,10 @@ interface Instruments {
   backChannelLogouts: Counter;
 }
 
-let instruments: Instruments | undefined;
+// Next.js bundles this module into the instrumentation hook and into each route apart: the instruments the SDK's
+// start binds must be found by every copy, so they live on globalThis.
+const INSTRUMENTS = Symbol.for("tessera.telemetry.instruments");
+const bound = globalThis as { [INSTRUMENTS]?: Instruments };
 
 /** Durations in seconds: buckets from 5 ms to 10 s, where an IdP or API call lives. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,7 +42,7 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 export function bindInstruments(meter: Meter): void {
   const duration = (name: string, description: string) =>
     meter.createHistogram(name, { unit: "s", description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
-  instruments = {
+  bound[INSTRUMENTS] = {
     signIns: meter.createCounter("tessera.sign_ins", { unit: "{sign-in}", description: "Sign-ins finished, by outcome" }),
     refreshes: meter.createCounter("tessera.refreshes", { unit: "{refresh}", description: "Due access-token refreshes, by outcome" }),
     idpDuration: duration("tessera.idp.request.duration", "Calls to the IdP, by endpoint"),
@@ -57,21 +60,21 @@ export function bindInstruments(meter: Meter): void {
 
 /** Forgets the instruments (the SDK's shutdown, and tests). */
 export function unbindInstruments(): void {
-  instruments = undefined;
+  delete bound[INSTRUMENTS];
 }
 
 export function countSignIn(outcome: SignInOutcome): void {
-  instruments?.signIns.add(1, { "tessera.outcome": outcome });
+  bound[INSTRUMENTS]?.signIns.add(1, { "tessera.outcome": outcome });
 }
 
 /** `errorClass`: the IdP's OAuth error code for `idp_refused`, already checked to be a short word. */
 export function countRefresh(outcome: RefreshOutcome, errorClass?: string): void {
-  instruments?.refreshes.add(1, errorClass ? { "tessera.outcome": outcome, "error.type": errorClass } : { "tessera.outcome": outcome });
+  bound[INSTRUMENTS]?.refreshes.add(1, errorClass ? { "tessera.outcome": outcome, "error.type": errorClass } : { "tessera.outcome": outcome });
 }
 
 /** `status`: the HTTP status of the answer, or `undefined` when there was none (`error.type` says why). */
 export function recordIdpCall(endpoint: IdpEndpoint, seconds: number, status: number | undefined, errorType?: string): void {
-  instruments?.idpDuration.record(seconds, {
+  bound[INSTRUMENTS]?.idpDuration.record(seconds, {
     "tessera.idp.endpoint": endpoint,
     ...(status === undefined ? {} : { "http.response.status_code": status }),
     ...(errorType ? { "error.type": errorType } : {}),
@@ -80,7 +83,7 @@ export function recordIdpCall(endpoint: IdpEndpoint, seconds: number, status: nu
 
 /** `route`: the data route's own pattern (`/api/notes/[id]`), never the path with its values. */
 export function recordApiCall(route: string, method: string, seconds: number, status: number | undefined, errorType?: string): void {
-  instruments?.apiDuration.record(seconds, {
+  bound[INSTRUMENTS]?.apiDuration.record(seconds, {
     "http.route": route,
     "http.request.method": method,
     ...(status === undefined ? {} : { "http.response.status_code": status }),
@@ -89,22 +92,22 @@ export function recordApiCall(route: string, method: string, seconds: number, st
 }
 
 export function countEndedSessionRefusal(): void {
-  instruments?.endedSessionRefusals.add(1);
+  bound[INSTRUMENTS]?.endedSessionRefusals.add(1);
 }
 
 export function countAntiForgeryRefusal(reason: string): void {
-  instruments?.antiForgeryRefusals.add(1, { "tessera.reason": reason });
+  bound[INSTRUMENTS]?.antiForgeryRefusals.add(1, { "tessera.reason": reason });
 }
 
 export function recordCookieSize(bytes: number): void {
-  instruments?.cookieSize.record(bytes);
+  bound[INSTRUMENTS]?.cookieSize.record(bytes);
 }
 
 export function countBackChannelLogout(outcome: "accepted" | "refused", reason?: string): void {
-  instruments?.backChannelLogouts.add(1, reason ? { "tessera.outcome": outcome, "tessera.reason": reason } : { "tessera.outcome": outcome });
+  bound[INSTRUMENTS]?.backChannelLogouts.add(1, reason ? { "tessera.outcome": outcome, "tessera.reason": reason } : { "tessera.outcome": outcome });
 }
 
 /** Whether metrics have started in this runtime: the cheap check a path that measures time makes first. */
 export function telemetryOn(): boolean {
-  return instruments !== undefined;
+  return bound[INSTRUMENTS] !== undefined;
 }

@@ -8,19 +8,21 @@
  */
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
 
-let tracer: Tracer | undefined;
+// One tracer for every copy of this module that Next.js bundles (the instrumentation hook's, each route's).
+const TRACER = Symbol.for("tessera.telemetry.tracer");
+const bound = globalThis as { [TRACER]?: Tracer };
 
-export function bindTracer(bound: Tracer): void {
-  tracer = bound;
+export function bindTracer(tracer: Tracer): void {
+  bound[TRACER] = tracer;
 }
 
 export function tracingOn(): boolean {
-  return tracer !== undefined;
+  return bound[TRACER] !== undefined;
 }
 
 /** Forgets the tracer (the SDK's shutdown, and tests). */
 export function unbindTracer(): void {
-  tracer = undefined;
+  delete bound[TRACER];
 }
 
 export interface SpanOptions {
@@ -35,6 +37,7 @@ export interface SpanOptions {
  * its message can quote what the IdP or the browser sent, so it is never recorded.
  */
 export async function inSpan<T>(name: string, step: (span: Span | undefined) => Promise<T>, options: SpanOptions = {}): Promise<T> {
+  const tracer = bound[TRACER];
   if (!tracer) return step(undefined);
   return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, options.parent ?? context.active(), async (span) => {
     try {
@@ -58,13 +61,13 @@ export function errorType(error: unknown): string {
 
 /** Adds this trace's `traceparent` to an outgoing request's headers (the Bearer call to the API). */
 export function propagateTrace(headers: Headers): void {
-  if (!tracer) return;
+  if (!bound[TRACER]) return;
   propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
 }
 
 /** The context a request's `traceparent` names, for the first span of ours that request runs. */
 export function incomingTrace(headers: Headers): Context | undefined {
-  if (!tracer || !headers.has("traceparent")) return undefined;
+  if (!bound[TRACER] || !headers.has("traceparent")) return undefined;
   return propagation.extract(context.active(), headers, {
     get: (carrier, key) => carrier.get(key) ?? undefined,
     keys: (carrier) => [...carrier.keys()],
@@ -73,7 +76,7 @@ export function incomingTrace(headers: Headers): Context | undefined {
 
 /** Hands this span's trace on to the route handler the request goes to next, in place of any it came with. */
 export function traceForNextHop(headers: Headers): void {
-  if (!tracer || !trace.getSpan(context.active())) return;
+  if (!bound[TRACER] || !trace.getSpan(context.active())) return;
   headers.delete("traceparent");
   headers.delete("tracestate");
   propagateTrace(headers);
