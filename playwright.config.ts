@@ -20,6 +20,11 @@ export const E2E = {
   /** The web app's client at the IdP, so a test can present a captured refresh token as the app would. */
   clientId: "tessera-bff",
   clientSecret: "e2e-only-client-secret-0123456789abcdef",
+  /** The suite's OTLP receiver (`scripts/otlp-receiver.ts`): the web app and the API export their telemetry to it. */
+  otlp: "http://127.0.0.1:4102",
+  telemetryDir: ".data/e2e/telemetry",
+  /** What a collector's API key would be: sent with every export, and never to appear anywhere else. */
+  collectorKey: "Bearer e2e-only-collector-key-0123456789abcdef",
 } as const;
 
 const env = {
@@ -42,6 +47,12 @@ const env = {
   TEST_HOOKS_TOKEN: ensureTestHooksToken(),
   ACCESS_TOKEN_TTL: String(E2E.accessTokenTtl),
   DATA_DIR: E2E.dataDir,
+  // Telemetry on, exported often, so that every test runs with it and the suite can read what it exported.
+  OTEL_EXPORTER_OTLP_ENDPOINT: E2E.otlp,
+  OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+  OTEL_EXPORTER_OTLP_HEADERS: `authorization=${encodeURIComponent(E2E.collectorKey)}`,
+  OTEL_METRIC_EXPORT_INTERVAL: "500",
+  OTEL_BSP_SCHEDULE_DELAY: "200",
 };
 
 // Only the main process starts servers; workers load this file too and must not wipe their data.
@@ -90,6 +101,12 @@ export default defineConfig({
     { name: "log-scan", testMatch: /log-scan\.spec\.ts/, dependencies: ["isolated"] },
   ],
   webServer: [
+    {
+      command: `node --import tsx scripts/otlp-receiver.ts ${new URL(E2E.otlp).port} ${E2E.telemetryDir} "${E2E.collectorKey}"`,
+      url: `${E2E.otlp}/healthz`,
+      timeout: 30_000,
+      stdout: "pipe",
+    },
     { command: logged("idp", "npm run start:idp"), url: `${E2E.idp}/.well-known/openid-configuration`, env, timeout: 60_000, stdout: "pipe" },
     { command: logged("api", "npm run start:api"), url: `${E2E.api}/healthz`, env, timeout: 60_000, stdout: "pipe" },
     { command: `npm run build && ${logged("web", "npm run start:web")}`, url: E2E.web, env, timeout: 300_000, stdout: "pipe" },
