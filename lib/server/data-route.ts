@@ -22,7 +22,7 @@ import { freshness } from "@/lib/refresh/policy";
 import { CLEAR_FRESH_HINT } from "@/lib/session/fresh-hint";
 import { clearSessionCookies } from "@/lib/session/response";
 import type { Session } from "@/lib/session/session";
-import { incomingTrace, inSpan } from "@/lib/telemetry/spans";
+import { inSpan } from "@/lib/telemetry/spans";
 import { getAdmittedSession, SessionCheckUnavailableError } from "./session-reader";
 
 /** The session a data request may use, or the answer that refuses it. */
@@ -49,8 +49,8 @@ export async function authorizeDataRequest(
 
 /**
  * The signed-in user's request, forwarded to the API's `upstreamPath` with their access token. `route`, the data
- * route's own pattern (`/api/notes/[id]`), labels the request's span (`tessera.data_route`, inside Next.js's own
- * for the request), which continues the trace the middleware handed on, if it ran.
+ * route's own pattern (`/api/notes/[id]`), labels the request's span (`tessera.data_route`), inside Next.js's own
+ * for the request, which continues the trace the middleware handed on in `traceparent`, if it ran.
  */
 export function forwardWithSession(request: NextRequest, upstreamPath: string, route: string): Promise<Response> {
   return inSpan(
@@ -61,7 +61,7 @@ export function forwardWithSession(request: NextRequest, upstreamPath: string, r
       span?.setAttribute("http.response.status_code", response.status);
       return response;
     },
-    { parent: incomingTrace(request.headers), attributes: { "http.route": route, "http.request.method": request.method } },
+    { attributes: { "http.route": route, "http.request.method": request.method } },
   );
 }
 

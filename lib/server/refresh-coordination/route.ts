@@ -8,7 +8,7 @@ import { RefreshError } from "@/lib/idp/token-refresh";
 import { json, jsonError } from "@/lib/http/json";
 import { COORDINATION_SECRET_HEADER, coordinationSecret, sessionFromWire, sessionToWire } from "@/lib/refresh/coordination-link";
 import type { Session } from "@/lib/session/session";
-import { incomingTrace, inSpan, SpanKind } from "@/lib/telemetry/spans";
+import { inSpan } from "@/lib/telemetry/spans";
 
 export interface CoordinationRouteOptions {
   /** The newest `AUTH_SECRET`. */
@@ -44,8 +44,8 @@ export async function answerCoordinatedRefresh(request: Request, { authSecret, c
   const session = sessionFromWire(parseJson(text));
   if (!session) return json({ error: "bad_request", message: "No session was sent for refresh" }, 400);
   try {
-    // In the trace of the request whose middleware asked.
-    const successor = await inSpan("tessera.refresh.coordination", () => coordinate(session), { kind: SpanKind.SERVER, parent: incomingTrace(request.headers) });
+    // In the trace of the request whose middleware asked: Next.js's span for this request continues its traceparent.
+    const successor = await inSpan("tessera.refresh.coordination", () => coordinate(session));
     return json(sessionToWire(successor));
   } catch (error) {
     if (!(error instanceof RefreshError)) throw error;
