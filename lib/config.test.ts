@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ConfigError, DEV_AUTH_SECRET, DEV_CLIENT_SECRET, loadConfig } from "./config";
+import { ConfigError, DEV_AUTH_SECRET, DEV_CLIENT_SECRET, loadConfig, readTelemetry } from "./config";
 
 const SECRET_A = "a".repeat(32);
 const SECRET_B = "b".repeat(40);
@@ -351,5 +351,201 @@ describe("configuration errors", () => {
       expect(message, name).toMatch(new RegExp(name));
       expect(message, name).not.toContain("hunter2");
     }
+  });
+});
+
+describe("loadConfig telemetry (OTEL_*)", () => {
+  const BASE = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example:4318" };
+  const telemetryOf = (env: Record<string, string>) => loadConfig(env).telemetry;
+  /** The ConfigError's message for `env`; fails the test when the environment is accepted. */
+  const problemWith = (env: Record<string, string>): { variable: string; message: string } => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return { variable: (error as ConfigError).variable, message: (error as Error).message };
+    }
+    throw new Error("expected loadConfig to throw a ConfigError");
+  };
+
+  it("is off by default, and without an endpoint whatever else is set", () => {
+    expect(loadConfig({}).telemetry).toBeUndefined();
+    expect(loadConfig(PRODUCTION).telemetry).toBeUndefined();
+    expect(telemetryOf({ OTEL_SERVICE_NAME: "web", OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_HEADERS: "api-key=x" })).toBeUndefined();
+  });
+
+  it("is off with OTEL_SDK_DISABLED=true, even with an endpoint, and on with any other value", () => {
+    expect(telemetryOf({ ...BASE, OTEL_SDK_DISABLED: "true" })).toBeUndefined();
+    expect(telemetryOf({ ...BASE, OTEL_SDK_DISABLED: " TRUE " })).toBeUndefined();
+    expect(telemetryOf({ ...BASE, OTEL_SDK_DISABLED: "false" })).toBeDefined();
+    expect(telemetryOf({ ...BASE, OTEL_SDK_DISABLED: "" })).toBeDefined();
+  });
+
+  it("sends both signals to a base endpoint, each under its own path, with the defaults", () => {
+    expect(telemetryOf(BASE)).toEqual({
+      serviceName: "tessera-web",
+      sampler: { name: "parentbased_always_on", ratio: 1 },
+      traces: { url: new URL("http://collector.example:4318/v1/traces"), protocol: "http/protobuf", headers: {}, timeoutMs: 10_000, scheduleDelayMs: 5_000 },
+      metrics: { url: new URL("http://collector.example:4318/v1/metrics"), protocol: "http/protobuf", headers: {}, timeoutMs: 10_000, intervalMs: 60_000 },
+    });
+  });
+
+  it.each([
+    ["https://otlp.example/prefix", "https://otlp.example/prefix/v1/traces", "https://otlp.example/prefix/v1/metrics"],
+    ["https://otlp.example/prefix/", "https://otlp.example/prefix/v1/traces", "https://otlp.example/prefix/v1/metrics"],
+    ["https://otlp.example/", "https://otlp.example/v1/traces", "https://otlp.example/v1/metrics"],
+  ])("appends the signal's path to whatever path the base endpoint %s has", (base, traces, metrics) => {
+    const telemetry = telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: base });
+    expect(telemetry?.traces?.url.href).toBe(traces);
+    expect(telemetry?.metrics?.url.href).toBe(metrics);
+  });
+
+  it("uses a signal's own endpoint as it is, and the base endpoint for the other signal", () => {
+    const telemetry = telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/custom/ingest" });
+    expect(telemetry?.traces?.url.href).toBe("https://traces.example/custom/ingest");
+    expect(telemetry?.metrics?.url.href).toBe("http://collector.example:4318/v1/metrics");
+  });
+
+  it("sends only the signal that has an endpoint when there is no base endpoint", () => {
+    const telemetry = telemetryOf({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "https://metrics.example/v1/metrics" });
+    expect(telemetry?.traces).toBeUndefined();
+    expect(telemetry?.metrics?.url.href).toBe("https://metrics.example/v1/metrics");
+  });
+
+  it("leaves out a signal whose exporter is none, and is off when both are", () => {
+    const metricsOnly = telemetryOf({ ...BASE, OTEL_TRACES_EXPORTER: "none" });
+    expect(metricsOnly?.traces).toBeUndefined();
+    expect(metricsOnly?.metrics?.url.href).toBe("http://collector.example:4318/v1/metrics");
+    expect(telemetryOf({ ...BASE, OTEL_METRICS_EXPORTER: "none" })?.metrics).toBeUndefined();
+    expect(telemetryOf({ ...BASE, OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" })).toBeUndefined();
+  });
+
+  it.each([
+    ["OTEL_TRACES_EXPORTER", "jaeger"],
+    ["OTEL_TRACES_EXPORTER", "console"],
+    ["OTEL_METRICS_EXPORTER", "prometheus"],
+  ])("refuses %s=%s: it exports OTLP only", (variable, value) => {
+    expect(problemWith({ ...BASE, [variable]: value }).variable).toBe(variable);
+  });
+
+  it("speaks http/protobuf by default, and http/json when asked, for all signals or one", () => {
+    expect(telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toMatchObject({ traces: { protocol: "http/json" }, metrics: { protocol: "http/json" } });
+    expect(telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/json" })).toMatchObject({ traces: { protocol: "http/protobuf" }, metrics: { protocol: "http/json" } });
+    expect(telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" })?.traces?.protocol).toBe("http/protobuf");
+  });
+
+  it("refuses grpc, naming the variable and the protocol to use instead", () => {
+    const problem = problemWith({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
+    expect(problem.variable).toBe("OTEL_EXPORTER_OTLP_PROTOCOL");
+    expect(problem.message).toContain("http/protobuf");
+    expect(problemWith({ ...BASE, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" }).variable).toBe("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+  });
+
+  it("refuses a protocol it does not know", () => {
+    expect(problemWith({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: "http" }).variable).toBe("OTEL_EXPORTER_OTLP_PROTOCOL");
+  });
+
+  it("reads headers as comma-separated key=value pairs, percent-decoded, names in lower case", () => {
+    const telemetry = telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: " API-Key = abc%20def%2C1 , x-tenant=t1,authorization=Basic%20dXNlcjpwYXNz==," });
+    const headers = { "api-key": "abc def,1", "x-tenant": "t1", authorization: "Basic dXNlcjpwYXNz==" };
+    expect(telemetry?.traces?.headers).toEqual(headers);
+    expect(telemetry?.metrics?.headers).toEqual(headers);
+  });
+
+  it("lets a signal's own headers override the shared ones, for that signal only", () => {
+    const telemetry = telemetryOf({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: "api-key=shared,x-tenant=t1", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "API-KEY=traces-only" });
+    expect(telemetry?.traces?.headers).toEqual({ "api-key": "traces-only", "x-tenant": "t1" });
+    expect(telemetry?.metrics?.headers).toEqual({ "api-key": "shared", "x-tenant": "t1" });
+  });
+
+  it.each([
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api-key-SECRET-VALUE"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "=SECRET-VALUE"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api key=SECRET-VALUE"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%E0%A4%A"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%0D%0Ax-injected=1"],
+    ["OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=SECRET-VALUE,broken"],
+  ])("refuses %s=%j without echoing what it holds", (variable, value) => {
+    const problem = problemWith({ ...BASE, [variable]: value });
+    expect(problem.variable).toBe(variable);
+    expect(problem.message).toContain(variable);
+    expect(problem.message).not.toContain("SECRET");
+  });
+
+  it("refuses a cleartext endpoint off loopback in production, for the base endpoint or a signal's", () => {
+    expect(problemWith({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example:4318" }).variable).toBe("OTEL_EXPORTER_OTLP_ENDPOINT");
+    expect(problemWith({ ...PRODUCTION, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://collector.example:4318/v1/metrics" }).variable).toBe("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+  });
+
+  it("allows https, and http on loopback, in production", () => {
+    expect(loadConfig({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: "https://otlp.example" }).telemetry?.traces?.url.href).toBe("https://otlp.example/v1/traces");
+    for (const endpoint of ["http://127.0.0.1:4318", "http://localhost:4318", "http://[::1]:4318"]) {
+      expect(loadConfig({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).telemetry?.metrics?.url.origin).toBe(endpoint);
+    }
+  });
+
+  it("allows a cleartext endpoint off loopback in development, where a collector runs beside the app", () => {
+    expect(telemetryOf(BASE)?.traces?.url.protocol).toBe("http:");
+  });
+
+  it("refuses an endpoint that is not an http(s) URL without echoing it, which may carry a password", () => {
+    for (const [variable, value] of [
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "https://user:hunter2-password@otlp example"],
+      ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otlp.example:4318/hunter2-password"],
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://user:hunter2-password@otlp.example:4317"],
+    ] as const) {
+      const problem = problemWith({ [variable]: value });
+      expect(problem.variable).toBe(variable);
+      expect(problem.message).not.toContain("hunter2");
+    }
+  });
+
+  it("reads the sampler and its ratio", () => {
+    expect(telemetryOf({ ...BASE, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" })?.sampler).toEqual({ name: "traceidratio", ratio: 0.25 });
+    expect(telemetryOf({ ...BASE, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" })?.sampler).toEqual({ name: "parentbased_traceidratio", ratio: 0 });
+    expect(telemetryOf({ ...BASE, OTEL_TRACES_SAMPLER: "always_off" })?.sampler).toEqual({ name: "always_off", ratio: 1 });
+  });
+
+  it.each(["parentbased_jaeger_remote", "xray", "AlwaysOn"])("refuses the sampler %j", (sampler) => {
+    expect(problemWith({ ...BASE, OTEL_TRACES_SAMPLER: sampler }).variable).toBe("OTEL_TRACES_SAMPLER");
+  });
+
+  it.each(["1.5", "-0.1", "half", "NaN", "Infinity"])("refuses the sampler ratio %j", (ratio) => {
+    expect(problemWith({ ...BASE, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: ratio }).variable).toBe("OTEL_TRACES_SAMPLER_ARG");
+  });
+
+  it("reads the intervals and timeouts in milliseconds, a signal's own timeout over the shared one", () => {
+    const telemetry = telemetryOf({
+      ...BASE,
+      OTEL_BSP_SCHEDULE_DELAY: "1000",
+      OTEL_METRIC_EXPORT_INTERVAL: "15000",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "2000",
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "3000",
+    });
+    expect(telemetry?.traces).toMatchObject({ scheduleDelayMs: 1_000, timeoutMs: 2_000 });
+    expect(telemetry?.metrics).toMatchObject({ intervalMs: 15_000, timeoutMs: 3_000 });
+  });
+
+  describe.each(["OTEL_BSP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL", "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"])(
+    "%s",
+    (variable) => {
+      it.each(["0", "-5", "1.5", "10s", "1e3"])("refuses %j", (value) => {
+        expect(problemWith({ ...BASE, [variable]: value }).variable).toBe(variable);
+      });
+    },
+  );
+
+  it("names the service tessera-web unless OTEL_SERVICE_NAME says otherwise", () => {
+    expect(telemetryOf(BASE)?.serviceName).toBe("tessera-web");
+    expect(telemetryOf({ ...BASE, OTEL_SERVICE_NAME: " tessera-web-eu " })?.serviceName).toBe("tessera-web-eu");
+    expect(telemetryOf({ ...BASE, OTEL_SERVICE_NAME: " " })?.serviceName).toBe("tessera-web");
+  });
+});
+
+describe("readTelemetry", () => {
+  it("takes the caller's default service name and production rule", () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example:4318" };
+    expect(readTelemetry(env, false, "tessera-other")?.serviceName).toBe("tessera-other");
+    expect(failingVariable(() => readTelemetry(env, true, "tessera-other"))).toBe("OTEL_EXPORTER_OTLP_ENDPOINT");
   });
 });
