@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDiscovery } from "./discovery";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const ISSUER = "https://idp.example";
 
@@ -104,5 +105,17 @@ describe("createDiscovery", () => {
     const { urls, fetch } = scriptedFetch(ok(issuer));
     await expect(createDiscovery({ issuer, timeoutMs: 1000, fetch })()).resolves.toMatchObject({ issuer });
     expect(urls).toEqual([`${issuer}/.well-known/openid-configuration`]);
+  });
+});
+
+describe("createDiscovery telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+
+  it("times the fetch of the document as the discovery endpoint's", async () => {
+    const { fetch } = scriptedFetch(ok());
+    await createDiscovery({ issuer: ISSUER, timeoutMs: 1000, fetch })();
+    expect(await telemetry.collectMetric("tessera.idp.request.duration")).toEqual([
+      { attributes: { "tessera.idp.endpoint": "discovery", "http.response.status_code": 200 }, value: 1, sum: expect.any(Number) },
+    ]);
   });
 });

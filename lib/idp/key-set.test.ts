@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createIdTokenVerifier } from "./id-token";
 import { createKeySet, KeySetError, MAX_AGE_MS, MIN_FETCH_INTERVAL_MS } from "./key-set";
 import { BACKCHANNEL_LOGOUT_EVENT, createLogoutTokenVerifier, LogoutTokenError } from "./logout-token";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const ISSUER = "https://idp.example";
 const CLIENT_ID = "tessera-bff";
@@ -251,5 +252,17 @@ describe("createKeySet", () => {
       expect((error as LogoutTokenError).code).toBe("keys_unavailable");
       expect((error as LogoutTokenError).cause).toBeInstanceOf(KeySetError);
     }
+  });
+});
+
+describe("createKeySet telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+
+  it("times each fetch of the key set as the jwks endpoint's", async () => {
+    await idTokenVerifier(keySet())(await idp.idToken());
+    expect(fetchedAt).toHaveLength(1);
+    expect(await telemetry.collectMetric("tessera.idp.request.duration")).toEqual([
+      { attributes: { "tessera.idp.endpoint": "jwks", "http.response.status_code": 200 }, value: 1, sum: expect.any(Number) },
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { SignJWT, generateKeyPair, type CryptoKey, type JWTPayload } from "jose"
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Session } from "@/lib/session/session";
 import { RefreshError, refreshSession, type RefreshErrorCode, type RefreshOptions } from "./token-refresh";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const ISSUER = "https://idp.example";
 const TOKEN_ENDPOINT = `${ISSUER}/token`;
@@ -359,5 +360,19 @@ describe("refreshSession: error messages", () => {
     const idp = tokenEndpoint(oauthError(400, "invalid_grant"));
     const error = await refreshError(refreshSession(session, options(idp.fetch)));
     expect(error.name).toBe("RefreshError");
+  });
+});
+
+describe("refreshSession telemetry", () => {
+  const telemetry = useTelemetry();
+
+  it("times the call as the token endpoint's, with the status it answered, in an idp token span", async () => {
+    const idp = tokenEndpoint(oauthError(400, "invalid_grant"));
+    expect((await refreshError(refreshSession(session, options(idp.fetch)))).code).toBe("invalid_grant");
+    expect(idp.requests).toHaveLength(1);
+    expect(await telemetry.collectMetric("tessera.idp.request.duration")).toEqual([
+      { attributes: { "tessera.idp.endpoint": "token", "http.response.status_code": 400 }, value: 1, sum: expect.any(Number) },
+    ]);
+    expect(telemetry.span("idp token").attributes["http.response.status_code"]).toBe(400);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { discardRefreshToken, revokeRefreshToken, TokenRevocationError } from "./token-revocation";
 import type { ClientOptions } from "./client-auth";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const ISSUER = "https://idp.example";
 const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
@@ -128,5 +129,17 @@ describe("discardRefreshToken", () => {
     const idp = endpoint(() => new Response(null, { status: 200 }));
     await discardRefreshToken(undefined, options(idp.fetch));
     expect(idp.requests).toEqual([]);
+  });
+});
+
+describe("revokeRefreshToken telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+
+  it("times the call as the revocation endpoint's, with the status it answered", async () => {
+    const idp = endpoint(() => new Response(null, { status: 200 }));
+    expect(await revokeRefreshToken(REFRESH_TOKEN, options(idp.fetch))).toBe("revoked");
+    expect(await telemetry.collectMetric("tessera.idp.request.duration")).toEqual([
+      { attributes: { "tessera.idp.endpoint": "revocation", "http.response.status_code": 200 }, value: 1, sum: expect.any(Number) },
+    ]);
   });
 });

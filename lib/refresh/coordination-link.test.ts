@@ -1,6 +1,8 @@
+import { SpanKind } from "@opentelemetry/api";
 import { describe, expect, it, vi } from "vitest";
 import { RefreshError } from "@/lib/idp/token-refresh";
 import { sessionFixture } from "@/lib/testing/fixtures";
+import { useTelemetry } from "@/lib/testing/telemetry";
 import { COORDINATION_SECRET_HEADER, coordinatedRefresh, coordinationDeadlines, coordinationSecret, sessionFromWire, sessionToWire } from "./coordination-link";
 
 const AUTH_SECRET = "link-test-auth-secret-0123456789abcdef0123";
@@ -45,6 +47,36 @@ describe("coordinatedRefresh", () => {
       expect(failure).toBeInstanceOf(RefreshError);
       expect(failure).toMatchObject({ code: "coordination_unavailable" });
     }
+  });
+});
+
+describe("coordinatedRefresh telemetry", () => {
+  const telemetry = useTelemetry();
+  const refreshes = () => telemetry.collectMetric("tessera.refreshes");
+
+  it("counts coordination_unavailable for each failure of its own: the route unreachable, or an answer without an outcome", async () => {
+    for (const answer of [async () => Promise.reject(new TypeError("fetch failed")), async () => new Response("<html>", { status: 500 }), async () => Response.json({ nothing: true })]) {
+      await link(answer).refresh(session).catch(() => {});
+    }
+    expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "coordination_unavailable" }, value: 3 }]);
+  });
+
+  it("counts nothing for an outcome the route relayed, which the coordination has counted itself, nor for a success", async () => {
+    for (const code of ["invalid_grant", "refresh_token_spent", "idp_unreachable", "coordination_unavailable"] as const) {
+      await expect(link(async () => Response.json({ error: code, message: "why" }, { status: 409 })).refresh(session)).rejects.toMatchObject({ code });
+    }
+    await link(async () => Response.json(sessionToWire(successor))).refresh(session);
+    expect(await refreshes()).toEqual([]);
+  });
+
+  it("traces the hop as a client span, and hands its trace to the route in traceparent", async () => {
+    const { send, refresh } = link(async () => Response.json(sessionToWire(successor)));
+    await refresh(session);
+    const span = telemetry.span("tessera.refresh.coordinate");
+    expect(span.kind).toBe(SpanKind.CLIENT);
+    const headers = new Headers(send.mock.calls[0]?.[1]?.headers);
+    expect(headers.get("traceparent")).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    expect(headers.get(COORDINATION_SECRET_HEADER)).toBe(await coordinationSecret(AUTH_SECRET));
   });
 });
 

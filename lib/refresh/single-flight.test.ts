@@ -241,3 +241,51 @@ describe("createSingleFlight: remembered failures", () => {
     expect(await flights.run("k", async () => "value")).toBe("value");
   });
 });
+
+describe("createSingleFlight: onShared", () => {
+  it("tells of each caller served by the run in flight, and not of the caller that runs the task", async () => {
+    const onShared = vi.fn();
+    const flights = createSingleFlight<string>({ graceMs: 0, onShared });
+    const gate = deferred<string>();
+    const leader = flights.run("k", () => gate.promise);
+    expect(onShared).not.toHaveBeenCalled();
+    const joined = [flights.run("k", () => Promise.resolve("never")), flights.run("k", () => Promise.resolve("never"))];
+    expect(onShared.mock.calls).toEqual([["in_flight"], ["in_flight"]]);
+    gate.resolve("value");
+    expect(await Promise.all([leader, ...joined])).toEqual(["value", "value", "value"]);
+    expect(onShared).toHaveBeenCalledTimes(2);
+  });
+
+  it("tells of a caller served by a result remembered for the grace period", async () => {
+    const clock = fakeClock();
+    const onShared = vi.fn();
+    const flights = createSingleFlight<string>({ graceMs: 1000, onShared, now: clock.now });
+    await flights.run("k", () => Promise.resolve("first"));
+    expect(onShared).not.toHaveBeenCalled();
+    clock.advance(999);
+    await expect(flights.run("k", () => Promise.resolve("second"))).resolves.toBe("first");
+    expect(onShared.mock.calls).toEqual([["remembered"]]);
+  });
+
+  it("tells nothing when the remembered result is over, unusable, or another key's", async () => {
+    const clock = fakeClock();
+    const onShared = vi.fn();
+    const flights = createSingleFlight<string>({ graceMs: 1000, onShared, now: clock.now });
+    await flights.run("k", () => Promise.resolve("first"));
+    await flights.run("other", () => Promise.resolve("other"));
+    await flights.run("k", () => Promise.resolve("second"), () => false);
+    clock.advance(1000);
+    await flights.run("k", () => Promise.resolve("third"));
+    expect(onShared).not.toHaveBeenCalled();
+  });
+
+  it("tells nothing of a caller answered by a remembered failure: its task was not shared, it failed", async () => {
+    const clock = fakeClock();
+    const onShared = vi.fn();
+    const transient = new Error("unreachable");
+    const flights = createSingleFlight<string>({ graceMs: 60_000, rememberFailure: () => 5_000, onShared, now: clock.now });
+    await expect(flights.run("k", () => Promise.reject(transient))).rejects.toBe(transient);
+    await expect(flights.run("k", () => Promise.resolve("never"))).rejects.toBe(transient);
+    expect(onShared).not.toHaveBeenCalled();
+  });
+});

@@ -4,6 +4,8 @@ import { RefreshError } from "@/lib/idp/token-refresh";
 import type { Session } from "@/lib/session/session";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { connectRedis } from "@/lib/server/redis";
+import { idpRefresh } from "@/lib/refresh/idp-refresh";
+import { useTelemetry } from "@/lib/testing/telemetry";
 import { redisServerAvailable, useRedisServer } from "../../../scripts/redis-server";
 import { coordinationKeys, createCoordinator, type CoordinatorOptions } from "./coordinator";
 import { resultKeys } from "./sealed-result";
@@ -209,5 +211,94 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     const a = await instance({ isEnded: vi.fn(async () => Promise.reject(new Error("list unreadable"))) });
     await expect(a.coordinate(due())).rejects.toMatchObject({ code: "coordination_unavailable" });
     expect(a.refresh).not.toHaveBeenCalled();
+  });
+
+  describe("counted in tessera.refreshes as the middleware counts on one instance", () => {
+    const telemetry = useTelemetry({ traces: false });
+    const refreshes = () => telemetry.collectMetric("tessera.refreshes");
+
+    it("counts the leader's refresh at the IdP once, and another instance's adoption of its published result as grace_cache", async () => {
+      const a = await instance({ refresh: idpRefresh(async (session) => successorOf(session)) });
+      const b = await instance();
+      const session = due();
+      await a.coordinate(session);
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "refreshed" }, value: 1 }]);
+      await b.coordinate(session);
+      await a.coordinate(session);
+      expect(await refreshes()).toEqual(
+        expect.arrayContaining([
+          { attributes: { "tessera.outcome": "refreshed" }, value: 1 },
+          { attributes: { "tessera.outcome": "grace_cache" }, value: 2 },
+        ]),
+      );
+      expect(b.refresh).not.toHaveBeenCalled();
+    });
+
+    it("counts a request that waited for another instance's refresh as joined", async () => {
+      let release!: () => void;
+      const slowRefresh = vi.fn(async (session: Session) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return successorOf(session);
+      });
+      const a = await instance({ refresh: slowRefresh });
+      const b = await instance({ refresh: slowRefresh });
+      const claims = vi.spyOn(b.client, "eval");
+      const session = due();
+      const leading = a.coordinate(session);
+      await vi.waitFor(() => expect(slowRefresh).toHaveBeenCalledTimes(1));
+      const following = b.coordinate(session);
+      // b has found the lock taken, and polled again.
+      await vi.waitFor(() => expect(claims.mock.calls.length).toBeGreaterThanOrEqual(2));
+      release();
+      expect((await following).refreshToken).toBe((await leading).refreshToken);
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "joined" }, value: 1 }]);
+    });
+
+    it("counts an old cookie whose rotated token is spent, its successor forgotten, as superseded", async () => {
+      const a = await instance();
+      const b = await instance();
+      const session = due();
+      await a.coordinate(session);
+      const result = (await stored()).find(({ key }) => key.endsWith(":result"))!;
+      await redis.del(result.key);
+      await expect(b.coordinate(session)).rejects.toMatchObject({ code: "refresh_token_spent" });
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "superseded" }, value: 1 }]);
+    });
+
+    it("counts another instance's refusal, read from its spent mark, as idp_refused with the refusal's class", async () => {
+      const a = await instance({ refresh: vi.fn(async () => Promise.reject(refusal("invalid_grant"))) });
+      const b = await instance();
+      const session = due();
+      await expect(a.coordinate(session)).rejects.toMatchObject({ code: "invalid_grant" });
+      expect(await refreshes()).toEqual([]);
+      await expect(b.coordinate(session)).rejects.toMatchObject({ code: "invalid_grant" });
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "idp_refused", "error.type": "invalid_grant" }, value: 1 }]);
+    });
+
+    it("counts coordination_unavailable when Redis cannot be reached", async () => {
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      const unreachable = connectRedis(new URL("redis://127.0.0.1:1"));
+      const coordinate = createCoordinator({ redis: unreachable, secret: SECRET, refresh: async (session) => successorOf(session), isEnded: async () => false, discard: async () => {}, leaseMs: 1_000, followMs: 1_000 });
+      await expect(coordinate(due())).rejects.toMatchObject({ code: "coordination_unavailable" });
+      unreachable.disconnect();
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "coordination_unavailable" }, value: 1 }]);
+    });
+
+    it("counts coordination_unavailable when the leader does not finish within the follow deadline, or the list of ended sessions cannot be read", async () => {
+      const session = due();
+      const a = await instance({ followMs: 50 });
+      await redis.set(lockOf(session), "slow-leader", "PX", 10_000);
+      await expect(a.coordinate(session)).rejects.toMatchObject({ code: "coordination_unavailable" });
+      const b = await instance({ isEnded: vi.fn(async () => Promise.reject(new Error("list unreadable"))) });
+      await expect(b.coordinate(due())).rejects.toMatchObject({ code: "coordination_unavailable" });
+      expect(await refreshes()).toEqual([{ attributes: { "tessera.outcome": "coordination_unavailable" }, value: 2 }]);
+    });
+
+    it("counts a session signed out on another instance as an ended-session refusal, not a refresh", async () => {
+      const a = await instance({ isEnded: vi.fn(async () => true) });
+      await expect(a.coordinate(due())).rejects.toMatchObject({ code: "session_ended" });
+      expect(await refreshes()).toEqual([]);
+      expect(await telemetry.collectMetric("tessera.session.ended_refusals")).toEqual([{ attributes: {}, value: 1 }]);
+    });
   });
 });

@@ -1,7 +1,11 @@
+import { SpanKind } from "@opentelemetry/api";
 import { describe, expect, it, vi } from "vitest";
 import { RefreshError } from "@/lib/idp/token-refresh";
 import { COORDINATION_SECRET_HEADER, coordinationSecret, isRefreshErrorCode, sessionToWire } from "@/lib/refresh/coordination-link";
+import { idpRefresh } from "@/lib/refresh/idp-refresh";
+import { inSpan } from "@/lib/telemetry/spans";
 import { sessionFixture } from "@/lib/testing/fixtures";
+import { useTelemetry } from "@/lib/testing/telemetry";
 import { answerCoordinatedRefresh } from "./route";
 
 const AUTH_SECRET = "route-test-auth-secret-0123456789abcdef012";
@@ -52,5 +56,27 @@ describe("answerCoordinatedRefresh", () => {
       expect(answer.status).toBe(status);
       expect(await answer.json()).toEqual({ error: code, message: "why" });
     }
+  });
+});
+
+describe("answerCoordinatedRefresh telemetry", () => {
+  const telemetry = useTelemetry({ metrics: false });
+
+  it("traces the coordination inside the request's span, and the leader's refresh inside it", async () => {
+    // Next.js's own span for the request, which continues the traceparent the middleware's link sent.
+    const answer = await inSpan("POST /internal/refresh", async () => answerCoordinatedRefresh(await post(sessionToWire(session)), { authSecret: AUTH_SECRET, coordinate: idpRefresh(async () => successor) }), {
+      kind: SpanKind.SERVER,
+    });
+    expect(answer.status).toBe(200);
+    const request = telemetry.span("POST /internal/refresh");
+    const coordination = telemetry.span("tessera.refresh.coordination");
+    expect(coordination.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(telemetry.span("tessera.refresh").parentSpanContext?.spanId).toBe(coordination.spanContext().spanId);
+  });
+
+  it("ends the coordination's span as failed with the refresh outcome's code", async () => {
+    const coordinate = async () => Promise.reject(new RefreshError("invalid_grant", "why"));
+    expect((await answerCoordinatedRefresh(await post(sessionToWire(session)), { authSecret: AUTH_SECRET, coordinate })).status).toBe(409);
+    expect(telemetry.span("tessera.refresh.coordination").attributes["error.type"]).toBe("invalid_grant");
   });
 });
