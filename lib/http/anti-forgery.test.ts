@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { useTelemetry } from "@/lib/testing/telemetry";
 import { CSRF_HEADER, CSRF_HEADER_VALUE, checkCsrf, isSameOrigin, refuseForgery, startedByAnotherSite } from "./anti-forgery";
 
 const APP = "https://app.example";
@@ -94,6 +95,32 @@ describe("refuseForgery", () => {
     expect(refused?.status).toBe(403);
     expect(refused?.headers.get("cache-control")).toBe("no-store");
     expect(await refused?.json()).toMatchObject({ error: "cross_origin" });
+  });
+});
+
+describe("refuseForgery telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+  const APP = "https://app.example";
+
+  it("counts each refusal by its reason, and nothing for a request with the proof", async () => {
+    refuseForgery(new Request(`${APP}/api/notes`, { headers: { [CSRF_HEADER]: CSRF_HEADER_VALUE } }), APP);
+    refuseForgery(new Request(`${APP}/api/notes`, { method: "POST", headers: { [CSRF_HEADER]: CSRF_HEADER_VALUE, origin: APP } }), APP);
+    expect(await telemetry.collectMetric("tessera.anti_forgery.refusals")).toEqual([]);
+
+    refuseForgery(new Request(`${APP}/api/notes`), APP);
+    refuseForgery(new Request(`${APP}/api/notes`, { method: "POST", headers: { origin: APP } }), APP);
+    refuseForgery(new Request(`${APP}/api/notes`, { method: "POST", headers: { [CSRF_HEADER]: CSRF_HEADER_VALUE, origin: "https://evil.example" } }), APP);
+    expect(await telemetry.collectMetric("tessera.anti_forgery.refusals")).toEqual(
+      expect.arrayContaining([
+        { attributes: { "tessera.reason": "missing_csrf_header" }, value: 2 },
+        { attributes: { "tessera.reason": "cross_origin" }, value: 1 },
+      ]),
+    );
+  });
+
+  it("counts nothing when the rule is only consulted, not applied", async () => {
+    checkCsrf("POST", new Headers(), APP);
+    expect(await telemetry.collectMetric("tessera.anti_forgery.refusals")).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { endedKey, type EndedSessions } from "@/lib/server/ended-sessions/store"
 import { createSqliteEndedSessions, openEndedSessionsFile } from "@/lib/server/ended-sessions/sqlite";
 import { admitSession, SessionCheckUnavailableError } from "./session-reader";
 import type { Session } from "@/lib/session/session";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const session: Session = {
   id: "session-1",
@@ -80,5 +81,24 @@ describe("admitSession", () => {
       throw new Error("unable to open database file");
     };
     await expect(admitSession(session, open)).rejects.toBeInstanceOf(SessionCheckUnavailableError);
+  });
+});
+
+describe("admitSession telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+  const refusals = () => telemetry.collectMetric("tessera.session.ended_refusals");
+
+  it("counts a session refused because it was ended", async () => {
+    await admitSession(session, store(async () => true).open);
+    await admitSession(session, store(async () => true).open);
+    expect(await refusals()).toEqual([{ attributes: {}, value: 2 }]);
+  });
+
+  it("counts nothing for a session admitted, no session, or a list that cannot be read", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await admitSession(session, store(async () => false).open);
+    await admitSession(null, store(async () => true).open);
+    await admitSession(session, store(async () => Promise.reject(new Error("Redis is down"))).open).catch(() => {});
+    expect(await refusals()).toEqual([]);
   });
 });

@@ -1,4 +1,8 @@
+// next-auth's own entry point needs Next.js's runtime; its errors are @auth/core's.
+import { CallbackRouteError, InvalidCheck } from "@auth/core/errors";
+import { errors as jose } from "jose";
 import { NextRequest } from "next/server";
+import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import { CHUNK_SIZE, COOKIE_NAMES, joinChunks } from "@/lib/session/cookies";
 import { ID_TOKEN_COOKIE_DELETION, idTokenFor } from "@/lib/session/id-token-cookie";
@@ -6,7 +10,8 @@ import { readSessionCookie, sealSession, SessionTooLargeError } from "@/lib/sess
 import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
 import { parseSetCookie } from "@/lib/testing/set-cookie";
-import { finishSignIn, LEFTOVER_COOKIES, runCallback, signInFailure } from "./sign-in-callback";
+import { useTelemetry } from "@/lib/testing/telemetry";
+import { finishSignIn, LEFTOVER_COOKIES, runCallback, signInFailure, signInOutcome } from "./sign-in-callback";
 
 withAppEnv("https://app.example");
 
@@ -176,5 +181,94 @@ describe("runCallback and signInFailure", () => {
 
   it("says nothing more than that it failed when the IdP did not refuse", async () => {
     expect(signInFailure(new TypeError("fetch failed"))).toBe("sign-in failed");
+  });
+});
+
+/** As Auth.js wraps what failed in its callback route: the error it caught kept as `cause.err`. */
+const inCallbackRoute = (error: Error) => new CallbackRouteError(error as unknown as string, { provider: "oidc" } as ErrorOptions);
+
+/** oauth4webapi's own refusal of a callback whose `state` is not the one this browser was sent with. */
+function stateMismatch(): Error {
+  const as: oauth.AuthorizationServer = { issuer: "https://idp.example" };
+  try {
+    oauth.validateAuthResponse(as, { client_id: "tessera-bff" }, new URLSearchParams("code=SECRET-CODE&state=forged"), "expected-state");
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected validateAuthResponse to refuse the state");
+}
+
+describe("signInOutcome", () => {
+  it("is check_failed for Auth.js's InvalidCheck: a state, nonce or PKCE cookie missing or not matching", () => {
+    expect(signInOutcome(new InvalidCheck("pkceCodeVerifier value could not be parsed"))).toBe("check_failed");
+    expect(signInOutcome(Object.assign(new Error("state mismatch"), { type: "InvalidCheck" }))).toBe("check_failed");
+    expect(signInOutcome(inCallbackRoute(new InvalidCheck("state value could not be parsed")))).toBe("check_failed");
+  });
+
+  it("is check_failed for oauth4webapi's comparison of state or nonce, wrapped as Auth.js wraps it", () => {
+    expect(stateMismatch()).toMatchObject({ code: oauth.INVALID_RESPONSE });
+    expect(signInOutcome(inCallbackRoute(stateMismatch()))).toBe("check_failed");
+    const nonce = new oauth.OperationProcessingError('unexpected ID Token "nonce" claim value', { code: oauth.JWT_CLAIM_COMPARISON });
+    expect(signInOutcome(inCallbackRoute(nonce))).toBe("check_failed");
+  });
+
+  it("is id_token_rejected for jose's verification errors and oauth4webapi's claim and timestamp checks", () => {
+    expect(signInOutcome(inCallbackRoute(new jose.JWSSignatureVerificationFailed()))).toBe("id_token_rejected");
+    expect(signInOutcome(new jose.JWTExpired("exp", {}))).toBe("id_token_rejected");
+    const audience = new oauth.OperationProcessingError('unexpected JWT "aud" (audience) claim value', { code: oauth.JWT_CLAIM_COMPARISON });
+    const expired = new oauth.OperationProcessingError('unexpected JWT "exp" (expiration time) claim value, expiration is past current timestamp', { code: oauth.JWT_TIMESTAMP_CHECK });
+    expect(signInOutcome(inCallbackRoute(audience))).toBe("id_token_rejected");
+    expect(signInOutcome(inCallbackRoute(expired))).toBe("id_token_rejected");
+  });
+
+  it("is failed for anything else", () => {
+    expect(signInOutcome(new TypeError("fetch failed"))).toBe("failed");
+    expect(signInOutcome(inCallbackRoute(new Error("something broke")))).toBe("failed");
+    const issuer = new oauth.OperationProcessingError('unexpected "iss" (issuer) response parameter value', { code: oauth.INVALID_RESPONSE });
+    expect(signInOutcome(inCallbackRoute(issuer))).toBe("failed");
+    expect(signInOutcome(Object.assign(new Error("x"), { code: "state" }))).toBe("failed");
+    expect(signInOutcome(undefined)).toBe("failed");
+    expect(signInOutcome("a string")).toBe("failed");
+  });
+});
+
+describe("sign-ins counted in tessera.sign_ins", () => {
+  const telemetry = useTelemetry({ traces: false });
+  const signIns = () => telemetry.collectMetric("tessera.sign_ins");
+  const callback = (query = "code=c&state=s") => new NextRequest(`https://app.example/auth/callback/oidc?${query}`);
+  const failedWith = (error: unknown, query?: string) =>
+    runCallback(callback(query), async () => {
+      signInFailure(error);
+      return Response.redirect("https://app.example/auth/error?error=Configuration");
+    });
+
+  it("counts ok when the callback stores a session, and nothing when it stores none", async () => {
+    await finishSignIn(answer(...authJsWrites(await sealSession(sessionFixture()))), []);
+    await finishSignIn(answer(`${COOKIE_NAMES.csrf}=new-token%7Chash; ${ATTRIBUTES}`), []);
+    await finishSignIn(answer(`${NAME}=not-a-sealed-session; ${ATTRIBUTES}`), []);
+    expect(await signIns()).toEqual([{ attributes: { "tessera.outcome": "ok" }, value: 1 }]);
+  });
+
+  it("counts a failed callback by what failed: the IdP's refusal, a check, the ID token, anything else", async () => {
+    await failedWith(Object.assign(new Error("OAuth Provider returned an error"), { type: "OAuthCallbackError", kind: "signIn" }), "error=access_denied&state=s");
+    await failedWith(new InvalidCheck("state value could not be parsed"));
+    await failedWith(inCallbackRoute(stateMismatch()));
+    await failedWith(inCallbackRoute(new jose.JWSSignatureVerificationFailed()));
+    await failedWith(new TypeError("fetch failed"));
+    expect(await signIns()).toEqual(
+      expect.arrayContaining([
+        { attributes: { "tessera.outcome": "idp_error" }, value: 1 },
+        { attributes: { "tessera.outcome": "check_failed" }, value: 2 },
+        { attributes: { "tessera.outcome": "id_token_rejected" }, value: 1 },
+        { attributes: { "tessera.outcome": "failed" }, value: 1 },
+      ]),
+    );
+    expect(await telemetry.total("tessera.sign_ins")).toBe(5);
+  });
+
+  it("counts nothing for an error Auth.js reports outside a callback", async () => {
+    signInFailure(new InvalidCheck("state value could not be parsed"));
+    signInFailure(new TypeError("fetch failed"));
+    expect(await signIns()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CHUNK_SIZE, COOKIE_NAMES, COOKIE_OPTIONS, chunkCookie, chunkNames, chunksInHeader, cookieDeletion, isChunkOf, joinChunks, setCookie } from "./cookies";
+import { useTelemetry } from "@/lib/testing/telemetry";
+import { CHUNK_SIZE, COOKIE_NAMES, COOKIE_OPTIONS, chunkCookie, chunkNames, chunksInHeader, cookieDeletion, isChunkOf, joinChunks, sessionCookieWrites, setCookie } from "./cookies";
 
 const NAME = COOKIE_NAMES.session;
 const cookie = (name: string, value: string) => ({ name, value });
@@ -251,5 +252,43 @@ describe("setCookie", () => {
     expect(setCookie("n", "v", { maxAge: 5 })).toBe("n=v; Max-Age=5; Path=/; Secure; HttpOnly; SameSite=Lax");
     expect(setCookie("n", "v", { expires: new Date(0) })).toBe("n=v; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Secure; HttpOnly; SameSite=Lax");
     expect(cookieDeletion("n")).toBe("n=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax");
+  });
+});
+
+describe("sessionCookieWrites telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+  const EXPIRES = new Date("2030-01-01T00:00:00Z");
+  /** A sealed session's characters: iron-session's are all ASCII, one byte each. */
+  const sealedOf = (length: number) => Array.from({ length }, (_, i) => "Fe26.2*~-_0123456789abcdefABCDEF"[i % 32]).join("");
+  /** The bytes of `name=value` of every chunk a list of Set-Cookie headers writes; deletions hold none. */
+  const bytesWritten = (setCookies: string[]) =>
+    setCookies
+      .map((header) => header.split(";", 1)[0]!)
+      .filter((pair) => !pair.endsWith("="))
+      .reduce((bytes, pair) => bytes + new TextEncoder().encode(pair).byteLength, 0);
+
+  it("records the size of a session that fits one cookie: its name=value", async () => {
+    const { setCookies } = sessionCookieWrites(sealedOf(1000), EXPIRES, []);
+    expect(await telemetry.collectMetric("tessera.session.cookie.size")).toEqual([
+      { attributes: {}, value: 1, sum: `${COOKIE_NAMES.session}=`.length + 1000 },
+    ]);
+    expect(bytesWritten(setCookies)).toBe(`${COOKIE_NAMES.session}=`.length + 1000);
+  });
+
+  it("records a chunked session's size as all its chunks together, without the deletions of old chunks", async () => {
+    const existing = [0, 1, 2, 3].map((i) => ({ name: `${COOKIE_NAMES.session}.${i}`, value: "old" }));
+    const { setCookies } = sessionCookieWrites(sealedOf(2 * CHUNK_SIZE + 10), EXPIRES, existing);
+    expect(setCookies.filter((header) => header.includes("Max-Age=0"))).toHaveLength(1);
+    const [point] = await telemetry.collectMetric("tessera.session.cookie.size");
+    expect(point).toEqual({ attributes: {}, value: 1, sum: bytesWritten(setCookies) });
+    expect(point?.sum).toBe(3 * `${COOKIE_NAMES.session}.0=`.length + 2 * CHUNK_SIZE + 10);
+  });
+
+  it("records each write", async () => {
+    sessionCookieWrites(sealedOf(100), EXPIRES, []);
+    sessionCookieWrites(sealedOf(200), EXPIRES, []);
+    expect(await telemetry.collectMetric("tessera.session.cookie.size")).toEqual([
+      { attributes: {}, value: 2, sum: 2 * `${COOKIE_NAMES.session}=`.length + 300 },
+    ]);
   });
 });

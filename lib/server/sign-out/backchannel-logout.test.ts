@@ -5,6 +5,7 @@ import type { EndedSessions } from "@/lib/server/ended-sessions/store";
 import { createSqliteEndedSessions, openEndedSessionsFile } from "@/lib/server/ended-sessions/sqlite";
 import { createLogoutTokenVerifier, LogoutTokenError } from "@/lib/idp/logout-token";
 import { createTestIdp, TEST_CLIENT_ID, TEST_ISSUER, type TestIdp } from "@/lib/testing/logout-tokens";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const ENDPOINT = "https://app.example/auth/backchannel-logout";
 const SESSION_MAX_AGE = 8 * 3600;
@@ -192,5 +193,47 @@ describe("handleBackchannelLogout", () => {
     const lines = [...vi.mocked(console.info).mock.calls, ...vi.mocked(console.error).mock.calls].map((call) => String(call[0])).join("\n");
     expect(lines).toContain("sid-7");
     expect(lines).not.toContain(token.split(".")[2]);
+  });
+});
+
+describe("handleBackchannelLogout telemetry", () => {
+  const telemetry = useTelemetry({ traces: false });
+  const tokens = () => telemetry.collectMetric("tessera.backchannel_logout.tokens");
+
+  it("counts a token that ended a session as accepted, even when the API did not take it", async () => {
+    await handleBackchannelLogout(post(form(await idp.logoutToken({ sid: "sid-1" }))), deps);
+    relay.mockRejectedValue(new ApiRevocationError("api_unreachable", "the API could not be reached"));
+    await handleBackchannelLogout(post(form(await idp.logoutToken({ sid: "sid-2" }))), deps);
+    expect(await tokens()).toEqual([{ attributes: { "tessera.outcome": "accepted" }, value: 2 }]);
+  });
+
+  it("counts a replayed token as refused, replayed, after its first use was accepted", async () => {
+    const token = await idp.logoutToken({ sid: "sid-7" });
+    await handleBackchannelLogout(post(form(token)), deps);
+    await handleBackchannelLogout(post(form(token)), deps);
+    expect(await tokens()).toEqual(
+      expect.arrayContaining([
+        { attributes: { "tessera.outcome": "accepted" }, value: 1 },
+        { attributes: { "tessera.outcome": "refused", "tessera.reason": "replayed" }, value: 1 },
+      ]),
+    );
+    expect(await telemetry.total("tessera.backchannel_logout.tokens")).toBe(2);
+  });
+
+  it("counts each refusal by its reason: a malformed request, a token that does not verify, keys or store unavailable", async () => {
+    await handleBackchannelLogout(post("other=1"), deps);
+    await handleBackchannelLogout(post(form(await idp.logoutToken({ sid: "sid-7" }, { key: idp.otherKey }))), deps);
+    const keysAway = async () => {
+      throw new LogoutTokenError("keys_unavailable", "The IdP's signing keys could not be fetched");
+    };
+    await handleBackchannelLogout(post(form(await idp.logoutToken({ sid: "sid-7" }))), { ...deps, verify: keysAway });
+    const storeAway = async () => {
+      throw new Error("Redis is down");
+    };
+    await handleBackchannelLogout(post(form(await idp.logoutToken({ sid: "sid-7" }))), { ...deps, sessions: { endOnce: storeAway } });
+    const refused = (reason: string) => ({ attributes: { "tessera.outcome": "refused", "tessera.reason": reason }, value: 1 });
+    const points = await tokens();
+    expect(points).toHaveLength(4);
+    expect(points).toEqual(expect.arrayContaining([refused("bad_request"), refused("invalid_logout_token"), refused("keys_unavailable"), refused("store_unavailable")]));
   });
 });
