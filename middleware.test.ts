@@ -2,6 +2,7 @@
  * The middleware as Next.js runs it, one request at a time: which headers it sets, and what it does with
  * session cookies sealed under rotated, unknown or no secrets. The IdP is a stub `fetch`.
  */
+import { SpanKind } from "@opentelemetry/api";
 import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sessionPayload, type Session } from "@/lib/session/session";
@@ -9,6 +10,7 @@ import { createSessionCodec } from "@/lib/session/codec";
 import { COOKIE_NAMES } from "@/lib/session/cookies";
 import { STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
 import { UNREFRESHABLE_LIMIT } from "@/lib/refresh/policy";
+import { useTelemetry } from "@/lib/testing/telemetry";
 
 const NEWEST = "newest-secret-0123456789-0123456789-0123456789";
 const OLDER = "older-secret-0123456789-0123456789-0123456789";
@@ -444,5 +446,40 @@ describe("with REDIS_URL, refreshes go through this instance's coordination rout
     expect(data.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(await data.json()).toMatchObject({ error: "service_unavailable" });
     expect(data.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("traced as tessera.middleware, whose trace the route handler continues", () => {
+  const env = { AUTH_URL: "https://app.example", OIDC_ISSUER: ISSUER, AUTH_SECRET: NEWEST };
+  const telemetry = useTelemetry();
+  const CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
+  const CLIENT_SPAN = "b7ad6b7169203331";
+  const traceparent = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`;
+
+  it("continues the traceparent the request came with, and hands the route handler its own span in place of it", async () => {
+    const middleware = await middlewareWith(env);
+    const response = await middleware(request("https://app.example/api/notes", await sealWith(NEWEST, session()), { "x-csrf": "1", traceparent }));
+    const span = telemetry.span("tessera.middleware");
+    expect(span.kind).toBe(SpanKind.SERVER);
+    expect(span.parentSpanContext).toMatchObject({ traceId: CLIENT_TRACE, spanId: CLIENT_SPAN });
+    expect(span.attributes).toEqual({ "tessera.request.kind": "data", "http.response.status_code": 200 });
+    expect(response.headers.get("x-middleware-request-traceparent")).toBe(`00-${CLIENT_TRACE}-${span.spanContext().spanId}-01`);
+    expect(telemetry.span("tessera.session.read").parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+  });
+
+  it("traces a due refresh inside it, its calls to the IdP inside the refresh, and counts it", async () => {
+    stubIdp();
+    const middleware = await middlewareWith(env);
+    const due = session({ refreshAt: nowSeconds() - 1 });
+    await middleware(request("https://app.example/dashboard", await sealWith(NEWEST, due)));
+    const outer = telemetry.span("tessera.middleware");
+    const refresh = telemetry.span("tessera.refresh");
+    expect(outer.attributes["tessera.request.kind"]).toBe("page");
+    expect(refresh.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+    expect(refresh.attributes["tessera.outcome"]).toBe("refreshed");
+    for (const call of ["idp discovery", "idp token"]) expect(telemetry.span(call).parentSpanContext?.spanId).toBe(refresh.spanContext().spanId);
+    expect(await telemetry.collectMetric("tessera.refreshes")).toEqual([{ attributes: { "tessera.outcome": "refreshed" }, value: 1 }]);
+    expect(await telemetry.total("tessera.idp.request.duration", { "tessera.idp.endpoint": "token", "http.response.status_code": 200 })).toBe(1);
+    expect(await telemetry.total("tessera.session.cookie.size")).toBe(1);
   });
 });

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { SpanKind } from "@opentelemetry/api";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { inSpan } from "@/lib/telemetry/spans";
+import { useTelemetry } from "@/lib/testing/telemetry";
 import { forwardToApi, type ApiProxyOptions } from "./proxy";
 
 const API_URL = new URL("https://api.example");
@@ -327,5 +330,99 @@ describe("forwardToApi response", () => {
     const { fetch } = recordingFetch(respond);
     const response = await forwardToApi(browserRequest("GET"), "/notes", TOKEN, options(fetch));
     expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+/** A traceparent the browser (or anyone) sent along: never the one the API gets. */
+const CLIENT_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+const DURATION = "tessera.api.client.request.duration";
+
+describe("forwardToApi with telemetry off", () => {
+  it("adds no traceparent, and does not pass on the browser's", async () => {
+    const { calls, fetch } = recordingFetch();
+    await forwardToApi(browserRequest("GET", undefined, { traceparent: CLIENT_TRACEPARENT, tracestate: "v=1" }), "/notes", TOKEN, options(fetch));
+    expect([...(calls[0]?.headers.keys() ?? [])].sort()).toEqual(["accept", "authorization"]);
+  });
+});
+
+describe("forwardToApi with telemetry on", () => {
+  const telemetry = useTelemetry();
+  afterEach(() => vi.restoreAllMocks());
+
+  /** `performance.now`, stubbed: the API's answers take `ms` each. */
+  function apiTaking(ms: number, respond: () => Response | Promise<Response> = () => Response.json({ ok: true })) {
+    let now = 50_000;
+    vi.spyOn(performance, "now").mockImplementation(() => now);
+    return recordingFetch(async () => {
+      now += ms;
+      return respond();
+    });
+  }
+
+  it("hands the API this request's trace in traceparent, the call's own span as the parent, in place of the browser's", async () => {
+    const { calls, fetch } = recordingFetch();
+    const request = browserRequest("GET", undefined, { traceparent: CLIENT_TRACEPARENT });
+    await inSpan("GET /api/notes", () => forwardToApi(request, "/notes", TOKEN, options(fetch, { route: "/api/notes" })), { kind: SpanKind.SERVER });
+    const [server, client] = [telemetry.finishedSpans().find((span) => span.kind === SpanKind.SERVER)!, telemetry.finishedSpans().find((span) => span.kind === SpanKind.CLIENT)!];
+    expect(client.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    const sent = calls[0]?.headers.get("traceparent");
+    expect(sent).toBe(`00-${server.spanContext().traceId}-${client.spanContext().spanId}-01`);
+    expect(sent).not.toBe(CLIENT_TRACEPARENT);
+    expect([...(calls[0]?.headers.keys() ?? [])].sort()).toEqual(["accept", "authorization", "traceparent"]);
+  });
+
+  it("records the call's duration in seconds by the route's pattern, the method and the API's status", async () => {
+    const { fetch } = apiTaking(120, () => new Response(null, { status: 204 }));
+    await forwardToApi(browserRequest("DELETE"), "/notes/note-123", TOKEN, options(fetch, { route: "/api/notes/[id]" }));
+    expect(await telemetry.collectMetric(DURATION)).toEqual([
+      { attributes: { "http.route": "/api/notes/[id]", "http.request.method": "DELETE", "http.response.status_code": 204 }, value: 1, sum: 0.12 },
+    ]);
+    expect(JSON.stringify(await telemetry.collectMetric(DURATION))).not.toContain("note-123");
+  });
+
+  it("traces the call as a client span named by the method and the route's pattern", async () => {
+    const { fetch } = apiTaking(1, () => Response.json({ error: "not_found" }, { status: 404 }));
+    await forwardToApi(browserRequest("GET"), "/notes/note-123", TOKEN, options(fetch, { route: "/api/notes/[id]" }));
+    const span = telemetry.span("GET /api/notes/[id]");
+    expect(span.kind).toBe(SpanKind.CLIENT);
+    expect(span.attributes).toEqual({ "http.route": "/api/notes/[id]", "http.request.method": "GET", "http.response.status_code": 404 });
+  });
+
+  it("records an API that could not be reached by the status answered in its place, 502, and without a status of the API's", async () => {
+    const unreachable = (async () => {
+      throw new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") });
+    }) as typeof fetch;
+    const response = await forwardToApi(browserRequest("POST", "{}"), "/notes", TOKEN, options(unreachable, { route: "/api/notes" }));
+    expect(response.status).toBe(502);
+    expect(await telemetry.collectMetric(DURATION)).toEqual([{ attributes: { "http.route": "/api/notes", "http.request.method": "POST", "error.type": "502" }, value: 1, sum: expect.any(Number) }]);
+    expect(telemetry.span("POST /api/notes").attributes).toEqual({ "http.route": "/api/notes", "http.request.method": "POST", "error.type": "502" });
+  });
+
+  it("records an API that did not answer in time as 504", async () => {
+    const timedOut = (async () => {
+      throw new DOMException("The operation timed out.", "TimeoutError");
+    }) as typeof fetch;
+    await forwardToApi(browserRequest("GET"), "/notes", TOKEN, options(timedOut, { route: "/api/notes" }));
+    expect(await telemetry.collectMetric(DURATION)).toEqual([{ attributes: { "http.route": "/api/notes", "http.request.method": "GET", "error.type": "504" }, value: 1, sum: expect.any(Number) }]);
+  });
+
+  it("records what the API answered when its answer was refused: a redirect is the API's 302", async () => {
+    const { fetch } = apiTaking(1, () => new Response(null, { status: 302, headers: { location: "https://evil.example/" } }));
+    expect((await forwardToApi(browserRequest("GET"), "/notes", TOKEN, options(fetch, { route: "/api/notes" }))).status).toBe(502);
+    expect(await telemetry.collectMetric(DURATION)).toEqual([{ attributes: { "http.route": "/api/notes", "http.request.method": "GET", "http.response.status_code": 302 }, value: 1, sum: 0.001 }]);
+  });
+
+  it("records nothing, and traces nothing, for a request refused before the API is called", async () => {
+    const { calls, fetch } = recordingFetch();
+    await forwardToApi(browserRequest("POST", "x".repeat(11)), "/notes", TOKEN, options(fetch, { maxRequestBytes: 10, route: "/api/notes" }));
+    expect(calls).toHaveLength(0);
+    expect(await telemetry.collectMetric(DURATION)).toEqual([]);
+    expect(telemetry.finishedSpans()).toEqual([]);
+  });
+
+  it("names the call by the upstream path when it is given no route", async () => {
+    const { fetch } = apiTaking(1);
+    await forwardToApi(browserRequest("GET"), "/notes", TOKEN, options(fetch));
+    expect((await telemetry.collectMetric(DURATION))[0]?.attributes["http.route"]).toBe("/notes");
   });
 });

@@ -1,6 +1,9 @@
+import { SpanKind } from "@opentelemetry/api";
 import { NextRequest } from "next/server";
 import { describe, expect, it, vi } from "vitest";
-import { authorizeDataRequest } from "./data-route";
+import { inSpan } from "@/lib/telemetry/spans";
+import { useTelemetry } from "@/lib/testing/telemetry";
+import { authorizeDataRequest, forwardWithSession } from "./data-route";
 import { SessionCheckUnavailableError } from "./session-reader";
 import { withAppEnv } from "@/lib/testing/app-env";
 import { sessionFixture } from "@/lib/testing/fixtures";
@@ -75,5 +78,29 @@ describe("authorizeDataRequest", () => {
       throw new Error("a bug");
     };
     await expect(authorizeDataRequest(request(), broken)).rejects.toThrow("a bug");
+  });
+});
+
+describe("forwardWithSession telemetry", () => {
+  const telemetry = useTelemetry();
+
+  it("answers in a tessera.data_route span labelled by the route's pattern, inside the request's span, with the session read inside it", async () => {
+    // Next.js's own span for the request, which continues the middleware's traceparent.
+    const answer = await inSpan("GET /api/notes/[id]", () => forwardWithSession(request(), "/notes/note-123", "/api/notes/[id]"), { kind: SpanKind.SERVER });
+    expect(answer.status).toBe(401);
+    const outer = telemetry.span("GET /api/notes/[id]");
+    const route = telemetry.span("tessera.data_route");
+    expect(route.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+    expect(route.kind).toBe(SpanKind.INTERNAL);
+    expect(route.attributes).toEqual({ "http.route": "/api/notes/[id]", "http.request.method": "GET", "http.response.status_code": 401 });
+    expect(JSON.stringify(route.attributes)).not.toContain("note-123");
+    expect(telemetry.span("tessera.session.read").parentSpanContext?.spanId).toBe(route.spanContext().spanId);
+  });
+
+  it("records a request refused by the anti-forgery check with its status, and counts the refusal", async () => {
+    const answer = await forwardWithSession(request({}), "/notes", "/api/notes");
+    expect(answer.status).toBe(403);
+    expect(telemetry.span("tessera.data_route").attributes["http.response.status_code"]).toBe(403);
+    expect(await telemetry.collectMetric("tessera.anti_forgery.refusals")).toEqual([{ attributes: { "tessera.reason": "missing_csrf_header" }, value: 1 }]);
   });
 });
