@@ -24,7 +24,6 @@ import { isRefreshErrorCode, sessionFromWire, sessionToWire } from "@/lib/refres
 import { GRACE_MS } from "@/lib/refresh/policy";
 import type { Session } from "@/lib/session/session";
 import { openResult, resultKeys, sealResult, type ResultKeys } from "./sealed-result";
-import { refreshOutcome } from "@/lib/refresh/idp-refresh";
 import { countEndedSessionRefusal, countRefresh } from "@/lib/telemetry/signals";
 
 export interface CoordinatorOptions {
@@ -140,7 +139,8 @@ export function createCoordinator({ redis, secret, refresh, isEnded, discard, le
 
   /**
    * Counted in `tessera.refreshes` as the middleware counts on one instance: a result published a moment ago serves
-   * like the grace cache, one waited for is joined, a spent token superseded; the leader's refresh counts itself.
+   * like the grace cache, one waited for is joined, a rotated token presented again is superseded; the leader's
+   * refresh counts itself, and a refusal is counted once, there, as one instance counts a refusal it remembers.
    */
   return async function coordinate(session: Session): Promise<Session> {
     try {
@@ -171,8 +171,8 @@ export function createCoordinator({ redis, secret, refresh, isEnded, discard, le
       }
       if (claim[0] === "spent") {
         const error = spentError(claim[1]);
-        const { outcome, errorClass } = error.code === "refresh_token_spent" ? { outcome: "superseded" as const, errorClass: undefined } : refreshOutcome(error);
-        countRefresh(outcome, errorClass);
+        // A rotated token presented again; a refusal's mark was counted once, by the instance the IdP refused.
+        if (error.code === "refresh_token_spent") countRefresh("superseded");
         throw error;
       }
       if (claim[0] === "lead") return lead(session, refreshToken, keys, names, owner);
