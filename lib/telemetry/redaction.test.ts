@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
+import { ExportResultCode, TraceState, type ExportResult } from "@opentelemetry/core";
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it, vi } from "vitest";
 import { redactAttributes, redactingExporter, redactSpan, withoutQuery } from "./redaction";
@@ -115,10 +115,19 @@ describe("redactSpan", () => {
     expect(redactSpan(callbackSpan()).status).toEqual({ code: SpanStatusCode.ERROR });
   });
 
+  it("drops the trace state a browser's tracestate may have set, and cuts a long name", () => {
+    const span = callbackSpan();
+    const stated: ReadableSpan = { ...span, name: `GET /${"x".repeat(1_000)}`, spanContext: () => ({ ...span.spanContext(), traceState: new TraceState("vendor=client-said") }) };
+    const redacted = redactSpan(stated);
+    expect(redacted.spanContext().traceState).toBeUndefined();
+    expect(redacted.spanContext().traceId).toBe(span.spanContext().traceId);
+    expect(redacted.name).toHaveLength(256);
+  });
+
   it("keeps everything that identifies and times the span", () => {
     const span = callbackSpan();
     const redacted = redactSpan(span);
-    expect(redacted.spanContext()).toEqual(span.spanContext());
+    expect(redacted.spanContext()).toEqual({ ...span.spanContext(), traceState: undefined });
     expect(redacted.links[0]?.context).toEqual(span.links[0]?.context);
     expect(redacted).toMatchObject({
       kind: SpanKind.SERVER,

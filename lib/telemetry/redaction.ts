@@ -2,8 +2,8 @@
  * The last check before a span leaves the process. Ours carry fixed words only, but Next.js records spans of its
  * own once a tracer is registered, with the request's target among their attributes: `/auth/callback/oidc?code=…`
  * would export an authorization code. So every span is exported with the query and fragment cut from every
- * string that holds a path or URL, including its name, its status message gone, and without events, which is where
- * exceptions and their messages are recorded. Edge-safe.
+ * string that holds a path or URL, including its name, its status message gone, without events, which is where
+ * exceptions and their messages are recorded, and without the trace state a browser may have sent. Edge-safe.
  */
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { ExportResult } from "@opentelemetry/core";
@@ -13,6 +13,8 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 export function withoutQuery(text: string): string {
   return text.replace(/[?#].*$/s, "");
 }
+
+const MAX_NAME_LENGTH = 256;
 
 /** Attributes that are nothing but a query string, or hold headers, go whole. */
 const DROPPED = /^(url\.query|url\.fragment|http\.request\.header\..*|http\.response\.header\..*)$/;
@@ -33,9 +35,10 @@ export function redactAttributes(attributes: Attributes): Attributes {
 
 export function redactSpan(span: ReadableSpan): ReadableSpan {
   return {
-    name: withoutQuery(span.name),
+    name: withoutQuery(span.name).slice(0, MAX_NAME_LENGTH),
     kind: span.kind,
-    spanContext: () => span.spanContext(),
+    // Without the trace state, which a browser's `tracestate` header may have set.
+    spanContext: () => ({ ...span.spanContext(), traceState: undefined }),
     parentSpanContext: span.parentSpanContext,
     startTime: span.startTime,
     endTime: span.endTime,

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { context, metrics, propagation, trace, type Context, type ProxyTracerProvider } from "@opentelemetry/api";
+import { context, metrics, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type ProxyTracerProvider } from "@opentelemetry/api";
 import { AggregationTemporality, InMemoryMetricExporter, type MeterProvider } from "@opentelemetry/sdk-metrics";
-import { InMemorySpanExporter, type BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SamplingDecision, type BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTelemetry, SCOPE, type TelemetryHandle } from "./sdk";
+import { sampler, startTelemetry, SCOPE, type TelemetryHandle } from "./sdk";
 import type { TelemetrySettings } from "./settings";
 import { countSignIn, telemetryOn } from "./signals";
 import { inSpan, propagateTrace, tracingOn } from "./spans";
@@ -143,5 +143,33 @@ describe("startTelemetry", () => {
     });
     expect(given).toBeUndefined();
     expect(metricExporter!.getMetrics()).toHaveLength(exportsBefore);
+  });
+});
+
+describe("sampler", () => {
+  const TRACE_ID = "a".repeat(32);
+  const parent = (traceFlags: TraceFlags, isRemote: boolean) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: "b".repeat(16), traceFlags, isRemote });
+  const decide = (name: TelemetrySettings["sampler"]["name"], ratio: number, on: Context) => sampler({ name, ratio }).shouldSample(on, TRACE_ID, "span", SpanKind.SERVER, {}, []).decision;
+
+  it("lets the root sampler decide under a remote parent, whatever the flag the browser sent", () => {
+    expect(decide("parentbased_traceidratio", 0, parent(TraceFlags.SAMPLED, true))).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide("parentbased_always_on", 1, parent(TraceFlags.NONE, true))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide("parentbased_always_off", 1, parent(TraceFlags.SAMPLED, true))).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it("follows a parent within the process, so a trace is sampled whole", () => {
+    expect(decide("parentbased_always_on", 1, parent(TraceFlags.NONE, false))).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide("parentbased_traceidratio", 0, parent(TraceFlags.SAMPLED, false))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+});
+
+describe("span limits", () => {
+  afterEach(stop);
+
+  it("cuts attribute values at 1024 characters: a caller's long path must not make a batch the collector refuses", async () => {
+    const { spanExporter } = start();
+    await inSpan("long", async (span) => void span?.setAttribute("http.target", `/${"x".repeat(5_000)}`));
+    await flush();
+    expect(String(spanExporter!.getFinishedSpans()[0]?.attributes["http.target"]).length).toBe(1024);
   });
 });

@@ -6,7 +6,7 @@
  * Never started with telemetry off (the default): nothing here is even loaded then.
  */
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { setGlobalErrorHandler, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as ProtobufMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -23,7 +23,9 @@ import {
   type Sampler,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
+import { logError } from "@/lib/log";
 import { StorageContextManager, type ContextStorage } from "./context-manager";
+import { exportFailureLog } from "./export-failures";
 import { redactingExporter } from "./redaction";
 import type { OtlpTarget, TelemetrySettings } from "./settings";
 import { bindInstruments, unbindInstruments } from "./signals";
@@ -31,6 +33,8 @@ import { bindTracer, unbindTracer } from "./spans";
 
 /** The instrumentation scope of every span and metric of ours. */
 export const SCOPE = "tessera-web";
+
+const MAX_ATTRIBUTE_LENGTH = 1024;
 
 export interface TelemetryHandle {
   /** Exports what is pending and stops. */
@@ -54,12 +58,16 @@ export function startTelemetry(settings: TelemetrySettings, options: StartOption
     "tessera.runtime": options.runtime,
   });
   const stops: (() => Promise<void>)[] = [];
+  // A failed export is said, at most once a minute: a collector that refuses the key would refuse every batch.
+  setGlobalErrorHandler(exportFailureLog((line) => logError("telemetry", line)));
 
   const spanExporter = options.spanExporter ?? (settings.traces && traceExporter(settings.traces));
   if (spanExporter) {
     const provider = new BasicTracerProvider({
       resource,
       sampler: sampler(settings.sampler),
+      // Next.js's spans hold the path the caller chose: a long one must not make a batch the collector refuses.
+      spanLimits: { attributeValueLengthLimit: MAX_ATTRIBUTE_LENGTH },
       spanProcessors: [new BatchSpanProcessor(redactingExporter(spanExporter), { scheduledDelayMillis: settings.traces?.scheduleDelayMs })],
     });
     context.setGlobalContextManager(new StorageContextManager(options.storage));
@@ -104,7 +112,14 @@ function metricsExporter(target: OtlpTarget): PushMetricExporter {
   return target.protocol === "http/json" ? new JsonMetricExporter(exporterOptions(target)) : new ProtobufMetricExporter(exporterOptions(target));
 }
 
-function sampler({ name, ratio }: TelemetrySettings["sampler"]): Sampler {
+/**
+ * The configured sampler, except that a remote parent's decision does not count: the first `traceparent` comes from
+ * the browser, and its flag would let anyone have their requests traced always, or never, whatever the ratio. The
+ * root sampler decides instead; a ratio decides by the trace id, so the middleware, the route handler and the API
+ * (which follows the web app) still agree.
+ */
+export function sampler({ name, ratio }: TelemetrySettings["sampler"]): Sampler {
+  const parentBased = (root: Sampler) => new ParentBasedSampler({ root, remoteParentSampled: root, remoteParentNotSampled: root });
   switch (name) {
     case "always_on":
       return new AlwaysOnSampler();
@@ -113,10 +128,10 @@ function sampler({ name, ratio }: TelemetrySettings["sampler"]): Sampler {
     case "traceidratio":
       return new TraceIdRatioBasedSampler(ratio);
     case "parentbased_always_off":
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return parentBased(new AlwaysOffSampler());
     case "parentbased_traceidratio":
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+      return parentBased(new TraceIdRatioBasedSampler(ratio));
     case "parentbased_always_on":
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return parentBased(new AlwaysOnSampler());
   }
 }

@@ -125,6 +125,14 @@ describe("spans with tracing on", () => {
     expect(span.parentSpanContext).toMatchObject({ traceId: CLIENT_TRACE, spanId: CLIENT_SPAN, isRemote: true });
   });
 
+  it("passes on no tracestate, even inside a trace the browser started with one", async () => {
+    const parent = incomingTrace(new Headers({ traceparent: CLIENT_TRACEPARENT, tracestate: "vendor=client-said" }));
+    const headers = new Headers();
+    await inSpan("tessera.middleware", async () => inSpan("GET /api/notes", async () => propagateTrace(headers)), { parent });
+    expect(headers.get("traceparent")).toContain(CLIENT_TRACE);
+    expect(headers.has("tracestate")).toBe(false);
+  });
+
   it("starts a trace of its own when the request brought no traceparent", async () => {
     expect(incomingTrace(new Headers())).toBeUndefined();
     await inSpan("tessera.middleware", async () => {}, { parent: incomingTrace(new Headers()) });

@@ -59,10 +59,14 @@ export function errorType(error: unknown): string {
   return error instanceof Error && /^[A-Za-z]{1,64}$/.test(error.name) ? error.name : "unknown";
 }
 
-/** Adds this trace's `traceparent` to an outgoing request's headers (the Bearer call to the API). */
+/**
+ * Adds this trace's `traceparent` to an outgoing request's headers (the Bearer call to the API), and no
+ * `tracestate`: whatever vendor state there is came from the browser, and is not ours to pass on.
+ */
 export function propagateTrace(headers: Headers): void {
   if (!bound[TRACER]) return;
   propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
+  headers.delete("tracestate");
 }
 
 /** The context a request's `traceparent` names, for the first span of ours that request runs. */
