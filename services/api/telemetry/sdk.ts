@@ -31,7 +31,12 @@ export interface StartTelemetryOptions {
   spanExporter?: SpanExporter;
   /** Instead of the OTLP exporter the settings describe (tests). */
   metricExporter?: PushMetricExporter;
+  /** The clock that spaces the lines about failed exports (tests). */
+  now?: () => number;
 }
+
+/** A collector that is down, or refuses the key, fails every batch: at most one line about it a minute. */
+export const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
 
 export interface Telemetry {
   /** Exports everything recorded so far; rejects when an export fails. */
@@ -56,9 +61,17 @@ function describeFailure(error: unknown) {
 }
 
 export function startTelemetry(settings: ApiTelemetrySettings, options: StartTelemetryOptions): Telemetry {
-  const { log } = options;
-  // The SDK reports failed exports here (by default to its diagnostic logger, which is silent).
-  setGlobalErrorHandler((error) => log.warn("telemetry_export_failed", describeFailure(error)));
+  const { log, now = Date.now } = options;
+  // The SDK reports failed exports here (by default to its diagnostic logger, which is silent): the first at once,
+  // then one line a minute at most, with how many failed since.
+  let loggedAt = -Infinity;
+  let unsaid = 0;
+  setGlobalErrorHandler((error) => {
+    if (now() - loggedAt < EXPORT_FAILURE_LOG_INTERVAL_MS) return void (unsaid += 1);
+    log.warn("telemetry_export_failed", { ...describeFailure(error), ...(unsaid > 0 ? { failedSinceLastLine: unsaid } : {}) });
+    loggedAt = now();
+    unsaid = 0;
+  });
   const resource = resourceFromAttributes({ "service.name": settings.serviceName, "service.instance.id": randomUUID() });
 
   let tracerProvider: BasicTracerProvider | undefined;
@@ -67,6 +80,8 @@ export function startTelemetry(settings: ApiTelemetrySettings, options: StartTel
     tracerProvider = new BasicTracerProvider({
       resource,
       sampler: samplerFor(settings.sampler),
+      // A long path a caller chose must not make a batch the collector refuses.
+      spanLimits: { attributeValueLengthLimit: 1024 },
       spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: settings.traces.scheduleDelayMs })],
     });
     // sdk-trace-base 2.x has no register(): the context manager, the propagator and the provider, one by one.
