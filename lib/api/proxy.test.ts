@@ -28,7 +28,7 @@ function recordingFetch(respond: (call: Call) => Response | Promise<Response> = 
 }
 
 function options(fetchImpl: typeof fetch, extra: Partial<ApiProxyOptions> = {}): ApiProxyOptions {
-  return { apiUrl: API_URL, timeoutMs: 1000, fetch: fetchImpl, ...extra };
+  return { apiUrl: API_URL, timeoutMs: 1000, fetch: fetchImpl, route: "/api/notes", ...extra };
 }
 
 /** A browser request to the BFF, carrying everything a browser would send. */
@@ -420,9 +420,10 @@ describe("forwardToApi with telemetry on", () => {
     expect(telemetry.finishedSpans()).toEqual([]);
   });
 
-  it("names the call by the upstream path when it is given no route", async () => {
+  it("names the call by its route pattern, never by the path with its values", async () => {
     const { fetch } = apiTaking(1);
-    await forwardToApi(browserRequest("GET"), "/notes", TOKEN, options(fetch));
-    expect((await telemetry.collectMetric(DURATION))[0]?.attributes["http.route"]).toBe("/notes");
+    await forwardToApi(browserRequest("DELETE"), "/notes/n-123", TOKEN, options(fetch, { route: "/api/notes/[id]" }));
+    expect((await telemetry.collectMetric(DURATION))[0]?.attributes["http.route"]).toBe("/api/notes/[id]");
+    expect(JSON.stringify(telemetry.finishedSpans().map((span) => [span.name, span.attributes]))).not.toContain("n-123");
   });
 });

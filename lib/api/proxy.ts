@@ -18,8 +18,8 @@ export interface ApiProxyOptions {
   fetch?: typeof fetch;
   maxRequestBytes?: number;
   maxResponseBytes?: number;
-  /** The data route's pattern (`/api/notes/[id]`), which names this call in metrics and traces. */
-  route?: string;
+  /** The data route's pattern (`/api/notes/[id]`), which names this call in metrics and traces: never a path with its values. */
+  route: string;
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -28,7 +28,7 @@ const isTimeout = (error: unknown) => error instanceof DOMException && error.nam
 const upstreamTimeout = () => jsonError(504, "upstream_timeout", "The notes service did not answer in time.");
 
 export async function forwardToApi(request: Request, upstreamPath: string, accessToken: string, options: ApiProxyOptions): Promise<Response> {
-  const { apiUrl, timeoutMs, fetch: fetchImpl = fetch, maxRequestBytes = 16 * 1024, maxResponseBytes = 1024 * 1024, route = upstreamPath } = options;
+  const { apiUrl, timeoutMs, fetch: fetchImpl = fetch, maxRequestBytes = 16 * 1024, maxResponseBytes = 1024 * 1024, route } = options;
   const method = request.method.toUpperCase();
   const headers = new Headers({ authorization: `Bearer ${accessToken}`, accept: "application/json" });
 

@@ -13,5 +13,5 @@ export async function GET(request: Request): Promise<Response> {
   const token = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
   if (!token) return unauthenticated();
   const { apiUrl, apiTimeoutMs } = getConfig();
-  return forwardToApi(request, "/notes", token, { apiUrl, timeoutMs: apiTimeoutMs });
+  return forwardToApi(request, "/notes", token, { apiUrl, timeoutMs: apiTimeoutMs, route: "/bench/notes" });
 }
