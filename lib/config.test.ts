@@ -465,6 +465,10 @@ describe("loadConfig telemetry (OTEL_*)", () => {
     ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%E0%A4%A"],
     ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%0D%0Ax-injected=1"],
     ["OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=SECRET-VALUE,broken"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%00"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "api-key=SECRET-VALUE%09tab"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "https://user:SECRET-VALUE@otlp.example"],
+    ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://SECRET-VALUE@otlp.example/v1/traces"],
   ])("refuses %s=%j without echoing what it holds", (variable, value) => {
     const problem = problemWith({ ...BASE, [variable]: value });
     expect(problem.variable).toBe(variable);

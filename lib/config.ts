@@ -147,9 +147,11 @@ export function readTelemetry(env: Env, production: boolean, defaultServiceName:
     const specific = env[`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`]?.trim();
     const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
     if (exporter === "none" || (!specific && !base)) return undefined;
-    const url = specific
-      ? readUrl(`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`, specific, production)
-      : withSignalPath(readUrl("OTEL_EXPORTER_OTLP_ENDPOINT", base!, production), signal);
+    const name = specific ? `OTEL_EXPORTER_OTLP_${upper}_ENDPOINT` : "OTEL_EXPORTER_OTLP_ENDPOINT";
+    const endpoint = readUrl(name, specific ?? base!, production);
+    // The edge runtime's fetch refuses them, the Node exporter drops them: a key goes in the headers.
+    if (endpoint.username || endpoint.password) throw new ConfigError(name, "must not hold credentials: put them in OTEL_EXPORTER_OTLP_HEADERS");
+    const url = specific ? endpoint : withSignalPath(endpoint, signal);
     return {
       url,
       protocol: readOtlpProtocol(env, upper),
@@ -195,7 +197,7 @@ function readOtlpHeaders(env: Env, name: string): Record<string, string> {
     } catch {
       throw new ConfigError(name, "holds a value that is not valid percent-encoding");
     }
-    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n]/.test(value)) {
+    if (at < 1 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\x00-\x1f\x7f]/.test(value)) {
       throw new ConfigError(name, "must be key=value pairs separated by commas (values percent-encoded)");
     }
     headers[key.toLowerCase()] = value;
