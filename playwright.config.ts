@@ -20,6 +20,7 @@ export const E2E = {
   /** The web app's client at the IdP, so a test can present a captured refresh token as the app would. */
   clientId: "tessera-bff",
   clientSecret: "e2e-only-client-secret-0123456789abcdef",
+  authSecret: "e2e-only-auth-secret-0123456789abcdef0123456789",
   /** The suite's OTLP receiver (`scripts/otlp-receiver.ts`): the web app and the API export their telemetry to it. */
   otlp: "http://127.0.0.1:4102",
   telemetryDir: ".data/e2e/telemetry",
@@ -37,7 +38,7 @@ const env = {
   API_URL: E2E.api,
   API_AUDIENCE: E2E.api,
   // Test-only values: this suite's processes live for one run on loopback.
-  AUTH_SECRET: "e2e-only-auth-secret-0123456789abcdef0123456789",
+  AUTH_SECRET: E2E.authSecret,
   OIDC_CLIENT_ID: E2E.clientId,
   OIDC_CLIENT_SECRET: E2E.clientSecret,
   IDP_TEST_HOOKS: "1",

@@ -19,7 +19,7 @@ interface IssuedTokenLists {
 }
 
 /** The stack's own secrets, and the mark every iron-sealed cookie value begins with. */
-const SECRETS = [E2E.clientSecret, E2E.collectorKey.replace(/^Bearer /, ""), process.env.TEST_HOOKS_TOKEN!, "Fe26.2*"];
+const SECRETS = [E2E.authSecret, E2E.clientSecret, E2E.collectorKey.replace(/^Bearer /, ""), process.env.TEST_HOOKS_TOKEN!, "Fe26.2*"];
 
 test("no token, code or secret appears in any server's log or in the exported telemetry", async ({ request }) => {
   const response = await testHook(request, "GET", E2E.idp, "issued");
