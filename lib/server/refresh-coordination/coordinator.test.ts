@@ -44,17 +44,22 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     const coordinate = createCoordinator({ redis: client, secret: SECRET, refresh, isEnded, discard, leaseMs: 2_000, followMs: 3_000, pollMs: 10, ...options });
     return { coordinate, refresh: (options.refresh as typeof refresh | undefined) ?? refresh, isEnded, discard, client };
   }
+  /** A refresh that answers only once `release` is called, so that others can ask while it is under way. */
+  const heldRefresh = () => {
+    let releaseHeld!: () => void;
+    const slowRefresh = vi.fn(async (session: Session) => {
+      await new Promise<void>((resolve) => (releaseHeld = resolve));
+      return successorOf(session);
+    });
+    return { slowRefresh, release: () => releaseHeld() };
+  };
   const stored = async () => {
     const keys = await redis.keys("*");
     return Promise.all(keys.map(async (key) => ({ key, value: (await redis.get(key)) ?? "", ttl: await redis.pttl(key) })));
   };
 
   it("makes one refresh however many instances ask at once, and every one of them gets its result", async () => {
-    let release!: () => void;
-    const slowRefresh = vi.fn(async (session: Session) => {
-      await new Promise<void>((resolve) => (release = resolve));
-      return successorOf(session);
-    });
+    const { slowRefresh, release } = heldRefresh();
     const a = await instance({ refresh: slowRefresh });
     const b = await instance({ refresh: slowRefresh });
     const session = due();
@@ -235,11 +240,7 @@ describe.skipIf(!redisServerAvailable())("refresh coordination across instances 
     });
 
     it("counts a request that waited for another instance's refresh as joined", async () => {
-      let release!: () => void;
-      const slowRefresh = vi.fn(async (session: Session) => {
-        await new Promise<void>((resolve) => (release = resolve));
-        return successorOf(session);
-      });
+      const { slowRefresh, release } = heldRefresh();
       const a = await instance({ refresh: slowRefresh });
       const b = await instance({ refresh: slowRefresh });
       const claims = vi.spyOn(b.client, "eval");
