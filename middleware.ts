@@ -48,15 +48,16 @@ export async function middleware(request: NextRequest): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", csp);
 
+  const wantsJson = isDataRequest(request);
   const response = await inSpan(
     "tessera.middleware",
     async (span) => {
       traceForNextHop(headers);
-      const answer = await gate(request, headers, nonce);
+      const answer = await gate(request, headers, nonce, wantsJson);
       span?.setAttribute("http.response.status_code", answer.status);
       return answer;
     },
-    { kind: SpanKind.SERVER, parent: incomingTrace(request.headers), attributes: { "tessera.request.kind": isDataRequest(request) ? "data" : "page" } },
+    { kind: SpanKind.SERVER, parent: incomingTrace(request.headers), attributes: { "tessera.request.kind": wantsJson ? "data" : "page" } },
   );
   // Data routes answer JSON, which next.config.ts gives a policy of its own.
   if (!isDataRoute(request.nextUrl.pathname)) response.headers.set("content-security-policy", csp);
@@ -64,9 +65,8 @@ export async function middleware(request: NextRequest): Promise<Response> {
   return response;
 }
 
-async function gate(request: NextRequest, headers: Headers, nonce: string): Promise<Response> {
+async function gate(request: NextRequest, headers: Headers, nonce: string, wantsJson: boolean): Promise<Response> {
   const { pathname } = request.nextUrl;
-  const wantsJson = isDataRequest(request);
 
   const forged = isDataRoute(pathname) ? refuseForgery(request, getConfig().authUrl.origin) : undefined;
   if (forged) return forged;

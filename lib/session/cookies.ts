@@ -158,6 +158,6 @@ export function chunkCookie(name: string, value: string, existing: Iterable<Cook
  */
 export function sessionCookieWrites(sealed: string, expires: Date, existing: Iterable<CookieLike>): { cookies: CookieLike[]; setCookies: string[] } {
   const { set, clear } = chunkCookie(COOKIE_NAMES.session, sealed, existing);
-  recordCookieSize(set.reduce((bytes, { name, value }) => bytes + name.length + 1 + value.length, 0));
+  recordCookieSize(set);
   return { cookies: set, setCookies: [...set.map(({ name, value }) => setCookie(name, value, { expires })), ...clear.map(cookieDeletion)] };
 }

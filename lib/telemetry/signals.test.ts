@@ -20,7 +20,7 @@ function recordEverySignal(): void {
   recordApiCall("/api/notes", "GET", 0.2, 200);
   countEndedSessionRefusal();
   countAntiForgeryRefusal("cross_origin");
-  recordCookieSize(1234);
+  recordCookieSize([{ name: "__Host-tessera-session", value: "v" }]);
   countBackChannelLogout("accepted");
 }
 
@@ -111,9 +111,12 @@ describe("signals with metrics on", () => {
     );
   });
 
-  it("records the session cookie's size in bytes", async () => {
-    recordCookieSize(1000);
-    recordCookieSize(5000);
+  it("records the session cookie's size in bytes: every chunk's name=value", async () => {
+    recordCookieSize([{ name: "a", value: "x".repeat(998) }]);
+    recordCookieSize([
+      { name: "a.0", value: "x".repeat(3996) },
+      { name: "a.1", value: "x".repeat(996) },
+    ]);
     expect(await telemetry.metricDescriptor("tessera.session.cookie.size")).toMatchObject({ unit: "By" });
     expect(await telemetry.collectMetric("tessera.session.cookie.size")).toEqual([{ attributes: {}, value: 2, sum: 6000 }]);
   });

@@ -99,8 +99,9 @@ export function countAntiForgeryRefusal(reason: string): void {
   bound[INSTRUMENTS]?.antiForgeryRefusals.add(1, { "tessera.reason": reason });
 }
 
-export function recordCookieSize(bytes: number): void {
-  bound[INSTRUMENTS]?.cookieSize.record(bytes);
+/** The session cookie's chunks as written: their `name=value` bytes, as the browser sends them back. */
+export function recordCookieSize(chunks: readonly { name: string; value: string }[]): void {
+  bound[INSTRUMENTS]?.cookieSize.record(chunks.reduce((bytes, { name, value }) => bytes + name.length + 1 + value.length, 0));
 }
 
 export function countBackChannelLogout(outcome: "accepted" | "refused", reason?: string): void {
