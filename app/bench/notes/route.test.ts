@@ -23,7 +23,7 @@ describe("GET /bench/notes", () => {
     config.benchmarkRoutes = true;
     const request = new Request("http://app.test/bench/notes", { headers: { authorization: "Bearer abc" } });
     expect((await GET(request)).status).toBe(200);
-    expect(forwardToApi).toHaveBeenCalledWith(request, "/notes", "abc", { apiUrl: config.apiUrl, timeoutMs: 1000 });
+    expect(forwardToApi).toHaveBeenCalledWith(request, "/notes", "abc", { apiUrl: config.apiUrl, timeoutMs: 1000, route: "/bench/notes" });
   });
 
   it("answers 401 without a Bearer token, and never looks for a session", async () => {
