@@ -12,6 +12,8 @@ import { Hono } from "hono";
 import { privateJson } from "./http/answers";
 import { authenticate, type ApiEnv, type AuthenticateOptions } from "./http/authenticate";
 import { requestTelemetry } from "./http/request-telemetry";
+import { measuring } from "./telemetry/signals";
+import { tracing } from "./telemetry/tracing";
 import type { NotesStore } from "./notes-store";
 import { notesRoutes } from "./routes/notes";
 import { revocationRoutes, type RevocationRoutesOptions } from "./routes/revocations";
@@ -29,7 +31,8 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const authenticated = authenticate(options);
 
-  app.use(requestTelemetry);
+  // Only when telemetry has started (before the app is made): off, a request does not pass one more step.
+  if (tracing() || measuring()) app.use(requestTelemetry);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
