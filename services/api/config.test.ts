@@ -285,6 +285,12 @@ describe("loadConfig: telemetry (OTEL_*)", () => {
       expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "nope" })).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http: or https: URL"]);
     });
 
+    it.each(["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"])("refuses credentials in %s: a key goes in the headers", (name) => {
+      for (const value of ["https://user:hunter2@collector.example", "https://hunter2@collector.example/v1/traces"]) {
+        expect(problemsOf({ [name]: value })).toEqual([`${name} must not hold credentials: put them in OTEL_EXPORTER_OTLP_HEADERS`]);
+      }
+    });
+
     it.each([
       "OTEL_EXPORTER_OTLP_ENDPOINT",
       "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",

@@ -140,6 +140,11 @@ export function readTelemetrySettings(
       found.add(`${name} must be an absolute http: or https: URL`);
       return null;
     }
+    // The Node exporter would drop them without a word: a key goes in the headers.
+    if (url.username !== "" || url.password !== "") {
+      found.add(`${name} must not hold credentials: put them in OTEL_EXPORTER_OTLP_HEADERS`);
+      return null;
+    }
     if (production && url.protocol === "http:" && !isLoopbackUrl(url.href)) {
       found.add(`${name} must use https: in production (http: is allowed for localhost only: the export headers may carry an API key)`);
       return null;
