@@ -78,12 +78,12 @@ export function incomingTrace(headers: Headers): Context | undefined {
   });
 }
 
-/** Hands this span's trace on to the route handler the request goes to next, in place of any it came with. */
+/**
+ * Hands this span's trace on to the route handler the request goes to next: `propagateTrace` writes its
+ * `traceparent` over any the request came with, and leaves no `tracestate`.
+ */
 export function traceForNextHop(headers: Headers): void {
-  if (!bound[TRACER] || !trace.getSpan(context.active())) return;
-  headers.delete("traceparent");
-  headers.delete("tracestate");
-  propagateTrace(headers);
+  if (bound[TRACER] && trace.getSpan(context.active())) propagateTrace(headers);
 }
 
 export { SpanKind };
